@@ -1,0 +1,37 @@
+"""summarise: verified English briefings and typed event records from Chinese government news.
+
+    >>> from summarise import summarise_file
+    >>> article = summarise_file("article.txt")
+    >>> article.rounds()[0].signed.projects.value
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from summarise.errors import SummariseError
+from summarise.pipeline import summarise_bytes, summarise_file, summarise_text
+from summarise.records import (
+    Article,
+    CampaignRound,
+    CumulativeTotal,
+    Figure,
+    OtherFigure,
+    Person,
+    Status,
+)
+
+__all__ = [
+    "Article",
+    "CampaignRound",
+    "CumulativeTotal",
+    "Figure",
+    "OtherFigure",
+    "Person",
+    "Status",
+    "SummariseError",
+    "__version__",
+    "summarise_bytes",
+    "summarise_file",
+    "summarise_text",
+]

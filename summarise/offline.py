@@ -1,0 +1,380 @@
+"""The offline engine: deterministic facts assembled into typed event records.
+
+Input: a `NormalisedText` and its `Facts`. Output: events and people as records, with evidence
+mapped to the original text. Pure: no I/O, no model.
+The page is read as stories (a newspaper page holds several), sentences and clauses; a round is
+a run of batch figures at one scope within one story, its phase and date taken from the story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass
+
+from summarise import facts as F
+from summarise.gazetteer import PROVINCE, english_place, find_place
+from summarise.glossary import percent_label, title_english
+from summarise.names import to_pinyin
+from summarise.normalise import NormalisedText
+from summarise.records import (
+    Batch,
+    CampaignRound,
+    CumulativeTotal,
+    Event,
+    EventDate,
+    Evidence,
+    Figure,
+    OtherFigure,
+    Person,
+    Scope,
+    Unit,
+)
+
+CAMPAIGN_START = (2021, 7)  # phase 1 of 三个一批 was held in July 2021, then one a quarter
+_CITY_WORDS = re.compile(r"我市|全市|本市")
+_PROVINCE_WORDS = re.compile(r"全省|我省|河南省|河南全省")
+_CUMULATIVE_WORDS = re.compile(r"截至|累计|共涉及|先后组织|连续")
+_PERIOD_WORDS = re.compile(r"今年以来|截至目前|年初以来")
+_SECTOR_WORDS = re.compile(r"其中.|产业|制造业|领域|行业|板块")
+_MAIN_VENUE = re.compile(r"主会场|现场")
+_CAMPAIGN_TALK = re.compile(r"此次|本次|集中|同步")
+_HELD = re.compile(r"举行|举办|启动|开幕|召开")
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    name: str | None  # canonical, None when '我市' cannot be resolved
+    as_found: str
+
+
+class _Page:
+    """Index of a normalised text: where stories and sentences start and end."""
+
+    def __init__(self, nt: NormalisedText, facts: F.Facts) -> None:
+        self.nt = nt
+        self.text = nt.text
+        self.facts = facts
+        self.stories = [0, *facts.story_starts]
+        self.ends = facts.sentence_ends
+        self.campaign = facts.campaign_mentions
+        counts = Counter(c for p in facts.places if (c := _city_of(p.name)))
+        self.main_city = counts.most_common(1)[0][0] if counts else None
+
+    def story(self, pos: int) -> tuple[int, int]:
+        k = bisect_right(self.stories, pos) - 1
+        end = self.stories[k + 1] if k + 1 < len(self.stories) else len(self.text)
+        return self.stories[k], end
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        k = bisect_left(self.ends, pos)
+        start = self.ends[k - 1] + 1 if k > 0 else 0
+        end = self.ends[k] if k < len(self.ends) else len(self.text)
+        return start, end
+
+    def clause_prefix(self, pos: int) -> str:
+        start = self.sentence(pos)[0]
+        return re.split(r"[,;:]", self.text[start:pos])[-1]
+
+    def story_city(self, pos: int) -> str | None:
+        a, _ = self.story(pos)
+        before = [c for p in self.facts.places if a <= p.start < pos and (c := _city_of(p.name))]
+        return before[-1] if before else self.main_city
+
+    def has_campaign(self, a: int, b: int) -> bool:
+        k = bisect_left(self.campaign, a)
+        return k < len(self.campaign) and self.campaign[k] < b
+
+    def evidence(self, start: int, end: int) -> Evidence:
+        a, b = self.nt.to_original(start, end)
+        return Evidence(quote=self.nt.original[a:b], start=a, end=b)
+
+
+def _city_of(name: str) -> str | None:
+    place = find_place(name)
+    return place.city if place else None
+
+
+def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
+    """Rounds, cumulative totals and the other figures, in text order."""
+    page = _Page(nt, facts)
+    events: list[Event] = []
+    consumed: list[tuple[int, int]] = []
+    rounds: list[tuple[CampaignRound, int, tuple[int, int], set[str]]] = []
+    cumulative: tuple[CumulativeTotal, tuple[int, int]] | None = None
+    last_scope: dict[int, _Scope] = {}
+    items: list[F.Batch | F.Total] = sorted([*facts.batches, *facts.totals], key=lambda i: i.start)
+    for item in items:
+        story = page.story(item.start)
+        sentence = page.sentence(item.start)
+        if not page.has_campaign(*story) and not (page.campaign and _CAMPAIGN_TALK.search(page.text[sentence[0] : item.start])):
+            continue
+        sentence_text = page.text[sentence[0] : item.start]
+        cum_phase = next((p for p in facts.phases if p.cumulative and sentence[0] <= p.start < item.start), None)
+        if isinstance(item, F.Total) and (cum_phase or _CUMULATIVE_WORDS.search(sentence_text)):
+            scope = _scope_at(page, item.start, last_scope.get(story[0]))
+            total = CumulativeTotal(
+                scope=_scope_record(scope),
+                through_phase=cum_phase.number if cum_phase else None,
+                projects=_count_figure(page, item.projects, item.projects_span, item),
+                investment=_money_figure(page, item.amount, item),
+            )
+            cumulative = (total, sentence)
+            events.append(total)
+            consumed.append((item.start, item.end))
+            continue
+        if isinstance(item, F.Batch) and cumulative and cumulative[1] == sentence:
+            setattr(cumulative[0], item.kind, _batch(page, item))
+            consumed.append((item.start, item.end))
+            continue
+        prefix = page.clause_prefix(item.start)
+        part = _MAIN_VENUE.search(prefix) or _SECTOR_WORDS.search(prefix)
+        if isinstance(item, F.Batch) and part:
+            # A sector's or the main venue's share of a round is not the round's figure.
+            label = f"{item.kind} projects ({'main venue' if _MAIN_VENUE.search(prefix) else 'one sector'})"
+            events.append(OtherFigure(label=label, context=_context(page, item.start, item.end), figure=_count_figure(page, item.projects, item.projects_span, item)))
+            consumed.append((item.start, item.end - (item.amount.end - item.amount.start if item.amount else 0)))
+            continue
+        if _PERIOD_WORDS.search(sentence_text):
+            continue
+        scope = _scope_at(page, item.start, last_scope.get(story[0]))
+        last_scope[story[0]] = scope
+        current = rounds[-1] if rounds else None
+        joins = (
+            current is not None
+            and current[2] == story
+            and current[0].scope.name == (scope.name or "本市")
+            and isinstance(item, F.Batch)
+            and item.kind not in current[3]
+        )
+        if joins and current is not None:
+            round_, _, _, kinds = current
+        else:
+            round_ = CampaignRound(scope=_scope_record(scope))
+            _place_round(page, round_, item.start, story)
+            kinds = set()
+            rounds.append((round_, item.start, story, kinds))
+            events.append(round_)
+        if isinstance(item, F.Batch):
+            kinds.add(item.kind)
+            setattr(round_, item.kind, _batch(page, item))
+        else:
+            round_.total = Batch(
+                projects=_count_figure(page, item.projects, item.projects_span, item),
+                investment=_money_figure(page, item.amount, item),
+            )
+        consumed.append((item.start, item.end))
+    for round_, start, _, kinds in rounds:
+        if not kinds:  # a total with no batches ('可选为明年市重点的项目共234个') is no round
+            events.remove(round_)
+            consumed = [c for c in consumed if c[0] != start]
+    events = _dedupe(events)
+    events.extend(_other_figures(page, consumed))
+    return events
+
+
+def _scope_at(page: _Page, pos: int, carried: _Scope | None) -> _Scope:
+    start, _ = page.sentence(pos)
+    before = page.text[start:pos]
+    venue = before.rfind("分会场")
+    if venue >= 0:
+        at = start + venue
+        for p in page.facts.places:
+            if at - 4 <= p.end <= at and (city := _city_of(p.name)):
+                return _Scope(city, page.text[p.start : at + 3])
+    if m := list(_CITY_WORDS.finditer(before)):
+        return _Scope(page.story_city(pos), m[-1].group())
+    if m := list(_PROVINCE_WORDS.finditer(before)):
+        return _Scope(PROVINCE, m[-1].group())
+    if carried:
+        return carried
+    a, b = page.story(pos)
+    story_text = page.text[a:b]
+    if "分会场" in story_text or _CITY_WORDS.search(story_text):
+        return _Scope(page.story_city(pos), "(story)")
+    return _Scope(PROVINCE, "(story)")
+
+
+def _scope_record(scope: _Scope) -> Scope:
+    if scope.name is None:
+        return Scope(name="本市", english="the city (unresolved)", level="unknown", as_found=scope.as_found)
+    place = find_place(scope.name)
+    level = "province" if scope.name == PROVINCE else ("city" if place and place.is_city else "county")
+    return Scope(name=scope.name, english=english_place(scope.name), level=level, as_found=scope.as_found)
+
+
+def _place_round(page: _Page, round_: CampaignRound, pos: int, story: tuple[int, int]) -> None:
+    """Phase and date of a round: from its story, else from the page (headlines may come last)."""
+    phases = [p for p in page.facts.phases if not p.cumulative]
+    # A round's own phase is the one "held" (举行); a story also cites earlier phases
+    # ('通报了全省第一期…项目进展'), which are not the round's.
+    held = [p for p in phases if _HELD.search(page.text[p.end : page.sentence(p.start)[1]])]
+    phase = (
+        _last([p for p in held if story[0] <= p.start < pos])
+        or _last([p for p in phases if story[0] <= p.start < pos])
+        or _last([p for p in held if p.start < pos])
+        or _last([p for p in phases if p.start < pos])
+        or (held or phases or [None])[0]
+    )
+    if phase is not None:
+        round_.phase = phase.number
+        round_.phase_evidence = page.evidence(phase.start, phase.end)
+    round_.date = _round_date(page, phase, pos, story)
+
+
+def _last(items: list[F.Phase]) -> F.Phase | None:
+    return items[-1] if items else None
+
+
+def _round_date(page: _Page, phase: F.Phase | None, pos: int, story: tuple[int, int]) -> EventDate | None:
+    dates = page.facts.dates
+    chosen: F.Date | None = None
+    if phase is not None:
+        s = page.sentence(phase.start)
+        near = [d for d in dates if s[0] <= d.start < s[1]]
+        chosen = min(near, key=lambda d: abs(d.start - phase.start)) if near else None
+    if chosen is None:
+        in_story = [d for d in dates if story[0] <= d.start < pos]
+        chosen = in_story[0] if in_story else None
+    if chosen is None:
+        return None
+    year, reason = _year(page, chosen, phase)
+    value = None
+    if year is not None:
+        try:
+            value = dt.date(year, chosen.month, chosen.day)
+        except ValueError:
+            reason = f"{year}-{chosen.month}-{chosen.day} is not a calendar date"
+    return EventDate(
+        value=value,
+        month=chosen.month,
+        day=chosen.day,
+        year_inferred=chosen.year is None,
+        reason=reason,
+        evidence=page.evidence(chosen.start, chosen.end),
+    )
+
+
+def _year(page: _Page, date: F.Date, phase: F.Phase | None) -> tuple[int | None, str | None]:
+    if date.year is not None:
+        return date.year, None
+    s = page.sentence(date.start)
+    stated = [y for y in page.facts.years if s[0] <= y.start < s[1]]
+    if stated:
+        return stated[0].year, f"the year {stated[0].year} is written in the same sentence"
+    if phase is not None:
+        return phase_year(phase.number, date.month), (
+            f"from phase {phase.number}: the campaign began in July 2021 with one phase a quarter"
+        )
+    return None, "no year is written and no phase gives one"
+
+
+def phase_year(phase: int, month: int) -> int:
+    """The year in which a dated event of `phase` falls, closest to the phase's quarter."""
+    start_year, start_month = CAMPAIGN_START
+    quarter_index = start_year * 12 + start_month - 1 + (phase - 1) * 3
+    nominal_year, nominal_month = divmod(quarter_index, 12)
+    candidates = (nominal_year - 1, nominal_year, nominal_year + 1)
+    return min(candidates, key=lambda y: abs((y * 12 + month - 1) - quarter_index))
+
+
+def _batch(page: _Page, item: F.Batch) -> Batch:
+    return Batch(
+        projects=_count_figure(page, item.projects, item.projects_span, item),
+        investment=_money_figure(page, item.amount, item),
+    )
+
+
+def _count_figure(page: _Page, value: int, span: tuple[int, int], item: F.Batch | F.Total) -> Figure:
+    return Figure(
+        value=value,
+        unit=Unit.PROJECTS,
+        as_written=page.text[span[0] : span[1]] + "个",
+        evidence=page.evidence(item.start, item.end),
+    )
+
+
+def _money_figure(page: _Page, amount: F.Amount | None, item: F.Batch | F.Total | None = None) -> Figure | None:
+    if amount is None:
+        return None
+    where = item or amount
+    return Figure(
+        value=amount.yi,
+        unit=Unit.YI_YUAN,
+        qualifier=amount.qualifier,
+        as_written=page.text[amount.start : amount.end],
+        evidence=page.evidence(where.start, where.end),
+    )
+
+
+def _dedupe(events: list[Event]) -> list[Event]:
+    """The same round or total restated (a pull quote, a summary box) is kept once."""
+    seen: set[str] = set()
+    kept: list[Event] = []
+    for event in events:
+        key = event.model_dump_json(exclude={"phase_evidence", "date"}, round_trip=True)
+        key = re.sub(r'"(evidence|as_found)":\{[^{}]*\}|"as_found":"[^"]*"', "", key)
+        if key not in seen:
+            seen.add(key)
+            kept.append(event)
+    return kept
+
+
+def _other_figures(page: _Page, consumed: list[tuple[int, int]]) -> list[Event]:
+    def free(a: int, b: int) -> bool:
+        return not any(s <= a and b <= e for s, e in consumed)
+
+    found: list[tuple[int, OtherFigure]] = []
+    for amount in page.facts.amounts:
+        if free(amount.start, amount.end):
+            context = _context(page, amount.start, amount.end)
+            label = "investment" if "投资" in context else "amount"
+            figure = _money_figure(page, amount)
+            if figure is not None:
+                found.append((amount.start, OtherFigure(label=label, context=context, figure=figure)))
+    for pct in page.facts.percents:
+        figure = Figure(
+            value=pct.value,
+            unit=Unit.PERCENT,
+            as_written=page.text[pct.start : pct.end],
+            evidence=page.evidence(pct.start, pct.end),
+        )
+        found.append((pct.start, OtherFigure(label=percent_label(pct.context), context=_context(page, pct.start, pct.end), figure=figure)))
+    for count in page.facts.counts:
+        if free(count.start, count.end):
+            figure = _count_figure(page, count.projects, (count.start, count.start + len(str(count.projects))), F.Total(count.projects, (count.start, count.end), None, count.start, count.end))
+            figure.as_written = page.text[count.start : count.end]
+            found.append((count.start, OtherFigure(label="projects", context=_context(page, count.start, count.end), figure=figure)))
+    return [f for _, f in sorted(found, key=lambda x: x[0])]
+
+
+def _context(page: _Page, start: int, end: int) -> str:
+    """The clause around a figure, as the reader sees it in the original."""
+    s, e = page.sentence(start)
+    left = max(s, start - 24)
+    right = min(e, end + 8)
+    head = re.split(r"[,;:、]", page.text[left:start])[-1]
+    tail = re.split(r"[,;:、]", page.text[end:right])[0]
+    return page.text[start - len(head) : end + len(tail)]
+
+
+def build_people(nt: NormalisedText, facts: F.Facts) -> list[Person]:
+    """Officials in order of first mention, each once, with the fullest title found."""
+    by_name: dict[str, Person] = {}
+    for p in facts.people:
+        a, b = nt.to_original(p.start, p.end)
+        known = by_name.get(p.name)
+        if known is None:
+            by_name[p.name] = Person(
+                name=p.name,
+                as_found=nt.original[a:b],
+                pinyin=to_pinyin(p.name),
+                title=p.title,
+                title_english=title_english(p.title) if p.title else None,
+                evidence=Evidence(quote=nt.original[a:b], start=a, end=b),
+            )
+        elif known.title is None and p.title:
+            known.title, known.title_english = p.title, title_english(p.title)
+    return list(by_name.values())
