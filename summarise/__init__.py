@@ -1,11 +1,9 @@
 """summarise: verified English briefings and typed event records from Chinese government news.
 
-    >>> from summarise import summarise_file
-    >>> article = summarise_file("article.txt")
-    >>> article.rounds()[0].signed.projects.value
+>>> from summarise import summarise_file
+>>> article = summarise_file("article.txt")
+>>> article.rounds()[0].signed.projects.value
 """
-
-from __future__ import annotations
 
 __version__ = "0.1.0"
 

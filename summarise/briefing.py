@@ -33,7 +33,7 @@ class Briefing:
     flagged: int
 
 
-def figure_text(figure: Figure | None, *, money: str = "both") -> str:
+def figure_text(figure: Figure | None, *, money: str = "both", short: bool = False) -> str:
     """A figure in English; anything not verified carries a visible flag and the reason."""
     if figure is None:
         return "–"
@@ -47,7 +47,7 @@ def figure_text(figure: Figure | None, *, money: str = "both") -> str:
     else:
         body = f"{q}{figure.value:,.0f}"
     if figure.status is not Status.VERIFIED:
-        reason = f": {figure.note}" if figure.note else ""
+        reason = f": {figure.note}" if figure.note and not short else ""
         body += f" {FLAG} {figure.status.value}{reason}"
     return body
 
@@ -65,18 +65,28 @@ def build_briefing(article: Article) -> Briefing:
         for r in rounds:
             for key, batch in _batches(r):
                 table.rows.append(
-                    [r.scope.english, _phase(r.phase), _date(r), BATCHES.get(key, key.title()),
-                     figure_text(batch.projects), figure_text(batch.investment)]
+                    [
+                        r.scope.english,
+                        _phase(r.phase),
+                        _date(r),
+                        BATCHES.get(key, key.title()),
+                        figure_text(batch.projects),
+                        figure_text(batch.investment),
+                    ]
                 )
         tables.append(table)
         for r in rounds:
             if r.date and r.date.year_inferred:
                 lines.append(f"Date of {r.scope.english} phase {_phase(r.phase)}: year inferred, {r.date.reason}.")
     if totals:
-        table = Table("Cumulative totals", ["Scope", "Through phase", "Projects", "Investment", "Signed / started / commissioned"])
+        table = Table(
+            "Cumulative totals", ["Scope", "Through phase", "Projects", "Investment", "Signed / started / commissioned"]
+        )
         for t in totals:
             split = " / ".join(figure_text(b.projects) if b else "–" for b in (t.signed, t.started, t.commissioned))
-            table.rows.append([t.scope.english, _phase(t.through_phase), figure_text(t.projects), figure_text(t.investment), split])
+            table.rows.append(
+                [t.scope.english, _phase(t.through_phase), figure_text(t.projects), figure_text(t.investment), split]
+            )
         tables.append(table)
     if article.people:
         table = Table("People", ["Name", "Chinese", "Title"])
@@ -91,9 +101,8 @@ def build_briefing(article: Article) -> Briefing:
         tables.append(table)
     v = article.verification
     flagged = v.unverified
-    footer = (
-        f"Engine: {article.engine}. {v.verified} of {v.total} figures verified against the source"
-        + (f"; {flagged} flagged {FLAG}." if flagged else ".")
+    footer = f"Engine: {article.engine}. {v.verified} of {v.total} figures verified against the source" + (
+        f"; {flagged} flagged {FLAG}." if flagged else "."
     )
     return Briefing(_headline(article, rounds, totals), lines, tables, footer, flagged)
 
@@ -107,8 +116,8 @@ def _headline(article: Article, rounds: list[CampaignRound], totals: list[Cumula
     if rounds:
         r = rounds[0]
         parts = [
-            f"{figure_text(b.projects, money='bn')} {BATCHES[k].lower()}"
-            + (f" ({figure_text(b.investment, money='bn')})" if b.investment else "")
+            f"{figure_text(b.projects, money='bn', short=True)} {BATCHES[k].lower()}"
+            + (f" ({figure_text(b.investment, money='bn', short=True)})" if b.investment else "")
             for k, b in _batches(r)
             if k != "total"
         ]
@@ -121,9 +130,9 @@ def _headline(article: Article, rounds: list[CampaignRound], totals: list[Cumula
     if totals:
         t = totals[0]
         return (
-            f"{english_place(t.scope.name)}: {figure_text(t.projects)} projects over "
+            f"{english_place(t.scope.name)}: {figure_text(t.projects, short=True)} projects over "
             f"{_phase(t.through_phase)} phases of the '{campaign_english(t.campaign)}' campaign"
-            + (f", total investment {figure_text(t.investment, money='bn')}" if t.investment else "")
+            + (f", total investment {figure_text(t.investment, money='bn', short=True)}" if t.investment else "")
         )
     return f"No campaign round reported in {article.source}"
 

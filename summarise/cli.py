@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -27,7 +26,7 @@ from summarise.sources import DEFAULT_MAX_BYTES
 class _DefaultToRun(TyperGroup):
     """`summarise FILE` means `summarise run FILE`; named commands still win."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: click's, vendored or not
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -51,7 +50,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Summarise an article: `summarise FILE` (FILE may be '-' for standard input)."""
 
@@ -102,9 +103,9 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, (typer.Exit, click.exceptions.Exit, click.ClickException)):
-            return False
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is None or isinstance(exc, typer.Exit):
+            return
         if isinstance(exc, SummariseError):
             _stderr.print(f"summarise: error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
@@ -112,7 +113,7 @@ class _errors:
             _stderr.print("summarise: interrupted", markup=False)
             raise typer.Exit(130)
         if self.debug or "PYTEST_CURRENT_TEST" in os.environ:
-            return False
+            return
         _stderr.print(
             f"summarise: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
             markup=False,

@@ -18,8 +18,8 @@ from summarise.numerals import Qualifier, parse_int, parse_number, qualifier_of,
 _CN = "零〇一二两三四五六七八九十百千"
 _NUM = rf"(?:\d+(?:\.\d+)?|[{_CN}]+)"
 _INT = rf"(?:\d+|[{_CN}]+)"
-_OPEN = "[“\"「『‘]?"
-_CLOSE = "[”\"」』’]?"
+_OPEN = '[“"「『‘]?'
+_CLOSE = '[”"」』’]?'
 _AMOUNT = (
     r"(?P<q1{s}>不超过|将近|接近|超过|大约|超|逾|近|约)?(?P<num{s}>" + _NUM + r")"
     r"(?P<q2{s}>余|多)?(?P<unit{s}>万亿|千万|百万|亿|万)元(?P<q3{s}>以上|左右|以内)?(?!级)"
@@ -28,15 +28,17 @@ _INVEST = r"(?:[,、;]?(?:计划)?(?:总投资额?|投资总?额)(?:为|达|约�
 
 AMOUNT_RE = re.compile(_AMOUNT.format(s=""))
 BATCH_RE = re.compile(
-    _OPEN + r"(?P<kind>签约|开工|结转投产|竣工投产|投产)(?:一批)?" + _CLOSE
+    _OPEN
+    + r"(?P<kind>签约|开工|结转投产|竣工投产|投产)(?:一批)?"
+    + _CLOSE
     + r"(?:的)?(?:重点|重大|产业)?项目(?:共计?|数量?|合计)?(?:为|达)?"
-    + rf"(?P<count>{_INT})个" + _INVEST.format(s="i")
+    + rf"(?P<count>{_INT})个"
+    + _INVEST.format(s="i")
 )
 TOTAL_RE = re.compile(
     rf"(?:项目(?:共计?|总数为?|合计)(?P<count>{_INT})个"
     rf"|共(?:涉及|有|计|组织)?(?P<count2>{_INT})个(?:重点|重大)?项目(?:参加活动|参与活动)?"
-    rf"|三个一批{_CLOSE}项目(?P<count3>{_INT})个)"
-    + _INVEST.format(s="i")
+    rf"|三个一批{_CLOSE}项目(?P<count3>{_INT})个)" + _INVEST.format(s="i")
 )
 PHASE_RE = re.compile(
     rf"(?:第(?P<n>{_INT})期{_OPEN}三个一批"
@@ -76,9 +78,42 @@ SURNAMES = set(
 # '王凯强调' as 王凯 + 强调, while '虎强' and '高志强' keep their last character.
 _AFTER_NAME = (
     *"作在说等到对为向与和及也就又还将已率讲、,。;:(",
-    "强调", "指出", "表示", "主持", "深入", "看望", "检查", "调研", "参加", "会见", "带队", "代表",
-    "一行", "来到", "同志", "宣布", "致辞", "要求", "介绍", "收听", "召开", "听取", "现场", "实地",
-    "先后", "出席", "讲话", "会同", "前往", "视察", "慰问", "批示", "作出", "提出", "陪同", "主任",
+    "强调",
+    "指出",
+    "表示",
+    "主持",
+    "深入",
+    "看望",
+    "检查",
+    "调研",
+    "参加",
+    "会见",
+    "带队",
+    "代表",
+    "一行",
+    "来到",
+    "同志",
+    "宣布",
+    "致辞",
+    "要求",
+    "介绍",
+    "收听",
+    "召开",
+    "听取",
+    "现场",
+    "实地",
+    "先后",
+    "出席",
+    "讲话",
+    "会同",
+    "前往",
+    "视察",
+    "慰问",
+    "批示",
+    "作出",
+    "提出",
+    "陪同",
+    "主任",
 )
 
 
@@ -185,21 +220,25 @@ class Facts:
     sentence_ends: list[int] = field(default_factory=list)
 
 
-_KINDS = {"签约": "signed", "开工": "started", "投产": "commissioned", "结转投产": "commissioned", "竣工投产": "commissioned"}
+_KINDS = {
+    "签约": "signed",
+    "开工": "started",
+    "投产": "commissioned",
+    "结转投产": "commissioned",
+    "竣工投产": "commissioned",
+}
 
 
 def find_facts(text: str) -> Facts:
     """Run every pattern over normalised text."""
     facts = Facts(text=text)
-    facts.amounts = [_amount(m, "") for m in AMOUNT_RE.finditer(text)]
+    facts.amounts = [a for m in AMOUNT_RE.finditer(text) if (a := _amount(m, ""))]
     facts.batches = [
         Batch(_KINDS[m["kind"]], parse_int(m["count"]), m.span("count"), _amount(m, "i"), *m.span())
         for m in BATCH_RE.finditer(text)
     ]
     facts.totals = [_total(m) for m in TOTAL_RE.finditer(text)]
-    facts.phases = [
-        Phase(parse_int(m["n"] or m["cum"]), m["n"] is None, *m.span()) for m in PHASE_RE.finditer(text)
-    ]
+    facts.phases = [Phase(parse_int(m["n"] or m["cum"]), m["n"] is None, *m.span()) for m in PHASE_RE.finditer(text)]
     facts.campaign_mentions = [m.start() for m in CAMPAIGN_RE.finditer(text)]
     facts.dates = [d for m in DATE_RE.finditer(text) if (d := _date(m))]
     facts.years = [Year(int(m["y"]), *m.span()) for m in YEAR_RE.finditer(text)]

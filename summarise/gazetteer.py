@@ -27,23 +27,50 @@ class Place:
 
 # Prefecture-level city -> (English, "county:English ..." of its county-level units)
 _HENAN: dict[str, tuple[str, str]] = {
-    "郑州市": ("Zhengzhou", "巩义市:Gongyi 荥阳市:Xingyang 新密市:Xinmi 新郑市:Xinzheng 登封市:Dengfeng 中牟县:Zhongmu 航空港区:Zhengzhou Airport Economy Zone 郑东新区:Zhengdong New District 金水区:Jinshui 二七区:Erqi 中原区:Zhongyuan 管城回族区:Guancheng 惠济区:Huiji 上街区:Shangjie"),
+    "郑州市": (
+        "Zhengzhou",
+        "巩义市:Gongyi 荥阳市:Xingyang 新密市:Xinmi 新郑市:Xinzheng 登封市:Dengfeng 中牟县:Zhongmu 航空港区:Zhengzhou Airport Economy Zone 郑东新区:Zhengdong New District 金水区:Jinshui 二七区:Erqi 中原区:Zhongyuan 管城回族区:Guancheng 惠济区:Huiji 上街区:Shangjie",
+    ),
     "开封市": ("Kaifeng", "杞县:Qi County 通许县:Tongxu 尉氏县:Weishi 兰考县:Lankao 祥符区:Xiangfu"),
-    "洛阳市": ("Luoyang", "偃师区:Yanshi 孟津区:Mengjin 新安县:Xin'an 栾川县:Luanchuan 嵩县:Song County 汝阳县:Ruyang 宜阳县:Yiyang 洛宁县:Luoning 伊川县:Yichuan"),
-    "平顶山市": ("Pingdingshan", "舞钢市:Wugang 汝州市:Ruzhou 宝丰县:Baofeng 叶县:Ye County 鲁山县:Lushan 郏县:Jia County"),
+    "洛阳市": (
+        "Luoyang",
+        "偃师区:Yanshi 孟津区:Mengjin 新安县:Xin'an 栾川县:Luanchuan 嵩县:Song County 汝阳县:Ruyang 宜阳县:Yiyang 洛宁县:Luoning 伊川县:Yichuan",
+    ),
+    "平顶山市": (
+        "Pingdingshan",
+        "舞钢市:Wugang 汝州市:Ruzhou 宝丰县:Baofeng 叶县:Ye County 鲁山县:Lushan 郏县:Jia County",
+    ),
     "安阳市": ("Anyang", "林州市:Linzhou 安阳县:Anyang County 汤阴县:Tangyin 滑县:Hua County 内黄县:Neihuang"),
     "鹤壁市": ("Hebi", "浚县:Xun County 淇县:Qi County (Hebi)"),
-    "新乡市": ("Xinxiang", "卫辉市:Weihui 辉县市:Huixian 长垣市:Changyuan 新乡县:Xinxiang County 获嘉县:Huojia 原阳县:Yuanyang 延津县:Yanjin 封丘县:Fengqiu"),
+    "新乡市": (
+        "Xinxiang",
+        "卫辉市:Weihui 辉县市:Huixian 长垣市:Changyuan 新乡县:Xinxiang County 获嘉县:Huojia 原阳县:Yuanyang 延津县:Yanjin 封丘县:Fengqiu",
+    ),
     "焦作市": ("Jiaozuo", "沁阳市:Qinyang 孟州市:Mengzhou 修武县:Xiuwu 博爱县:Bo'ai 武陟县:Wuzhi 温县:Wen County"),
     "濮阳市": ("Puyang", "清丰县:Qingfeng 南乐县:Nanle 范县:Fan County 台前县:Taiqian 濮阳县:Puyang County"),
     "许昌市": ("Xuchang", "禹州市:Yuzhou 长葛市:Changge 鄢陵县:Yanling 襄城县:Xiangcheng 魏都区:Weidu 建安区:Jian'an"),
     "漯河市": ("Luohe", "舞阳县:Wuyang 临颍县:Linying 郾城区:Yancheng 源汇区:Yuanhui 召陵区:Shaoling"),
     "三门峡市": ("Sanmenxia", "义马市:Yima 灵宝市:Lingbao 渑池县:Mianchi 卢氏县:Lushi 陕州区:Shanzhou"),
-    "南阳市": ("Nanyang", "邓州市:Dengzhou 南召县:Nanzhao 方城县:Fangcheng 西峡县:Xixia 镇平县:Zhenping 内乡县:Neixiang 淅川县:Xichuan 社旗县:Sheqi 唐河县:Tanghe 新野县:Xinye 桐柏县:Tongbai"),
-    "商丘市": ("Shangqiu", "永城市:Yongcheng 民权县:Minquan 睢县:Sui County 宁陵县:Ningling 柘城县:Zhecheng 虞城县:Yucheng 夏邑县:Xiayi"),
-    "信阳市": ("Xinyang", "罗山县:Luoshan 光山县:Guangshan 新县:Xin County 商城县:Shangcheng 固始县:Gushi 潢川县:Huangchuan 淮滨县:Huaibin 息县:Xi County"),
-    "周口市": ("Zhoukou", "项城市:Xiangcheng (Zhoukou) 扶沟县:Fugou 西华县:Xihua 商水县:Shangshui 沈丘县:Shenqiu 郸城县:Dancheng 太康县:Taikang 鹿邑县:Luyi 淮阳区:Huaiyang"),
-    "驻马店市": ("Zhumadian", "西平县:Xiping 上蔡县:Shangcai 平舆县:Pingyu 正阳县:Zhengyang 确山县:Queshan 泌阳县:Biyang 汝南县:Runan 遂平县:Suiping 新蔡县:Xincai"),
+    "南阳市": (
+        "Nanyang",
+        "邓州市:Dengzhou 南召县:Nanzhao 方城县:Fangcheng 西峡县:Xixia 镇平县:Zhenping 内乡县:Neixiang 淅川县:Xichuan 社旗县:Sheqi 唐河县:Tanghe 新野县:Xinye 桐柏县:Tongbai",
+    ),
+    "商丘市": (
+        "Shangqiu",
+        "永城市:Yongcheng 民权县:Minquan 睢县:Sui County 宁陵县:Ningling 柘城县:Zhecheng 虞城县:Yucheng 夏邑县:Xiayi",
+    ),
+    "信阳市": (
+        "Xinyang",
+        "罗山县:Luoshan 光山县:Guangshan 新县:Xin County 商城县:Shangcheng 固始县:Gushi 潢川县:Huangchuan 淮滨县:Huaibin 息县:Xi County",
+    ),
+    "周口市": (
+        "Zhoukou",
+        "项城市:Xiangcheng (Zhoukou) 扶沟县:Fugou 西华县:Xihua 商水县:Shangshui 沈丘县:Shenqiu 郸城县:Dancheng 太康县:Taikang 鹿邑县:Luyi 淮阳区:Huaiyang",
+    ),
+    "驻马店市": (
+        "Zhumadian",
+        "西平县:Xiping 上蔡县:Shangcai 平舆县:Pingyu 正阳县:Zhengyang 确山县:Queshan 泌阳县:Biyang 汝南县:Runan 遂平县:Suiping 新蔡县:Xincai",
+    ),
     "济源市": ("Jiyuan", ""),
 }
 

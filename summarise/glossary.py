@@ -72,9 +72,10 @@ def campaign_english(name: str) -> str:
 
 def percent_label(context: str) -> str:
     """Name what a percentage measures from the text just before it."""
-    best, label = -1, "percentage"
+    best, label = (-1, 0), "percentage"
     for words, name in PERCENT_LABELS:
         at = context.rfind(words)
-        if at > best:  # the words nearest the number name it
-            best, label = at, name
+        key = (at + len(words), len(words))  # the words ending nearest the number name it
+        if at >= 0 and key > best:
+            best, label = key, name
     return label

@@ -57,9 +57,7 @@ def _to_simplified(text: str) -> str:
     for line in lines:
         done: str = converter.convert(line)
         if len(done) != len(line):
-            done = "".join(
-                c if len(c := converter.convert(ch)) == 1 else ch for ch in line
-            )
+            done = "".join(c if len(c := converter.convert(ch)) == 1 else ch for ch in line)
         out.append(done)
     return "\n".join(out)
 

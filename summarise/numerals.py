@@ -7,7 +7,7 @@ investment reports and the hedges (超, 近, 余...) that must survive into Engl
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import cn2an
 
@@ -28,7 +28,7 @@ UNIT_IN_YI = {
 }
 
 
-class Qualifier(str, Enum):
+class Qualifier(StrEnum):
     """A hedge on a figure; "超百亿元" is a lower bound, never a flat CNY 10 billion."""
 
     EXACT = "exact"

@@ -13,6 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from typing import Literal
 
 from summarise import facts as F
 from summarise.gazetteer import PROVINCE, english_place, find_place
@@ -109,7 +110,9 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
     for item in items:
         story = page.story(item.start)
         sentence = page.sentence(item.start)
-        if not page.has_campaign(*story) and not (page.campaign and _CAMPAIGN_TALK.search(page.text[sentence[0] : item.start])):
+        if not page.has_campaign(*story) and not (
+            page.campaign and _CAMPAIGN_TALK.search(page.text[sentence[0] : item.start])
+        ):
             continue
         sentence_text = page.text[sentence[0] : item.start]
         cum_phase = next((p for p in facts.phases if p.cumulative and sentence[0] <= p.start < item.start), None)
@@ -134,7 +137,13 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
         if isinstance(item, F.Batch) and part:
             # A sector's or the main venue's share of a round is not the round's figure.
             label = f"{item.kind} projects ({'main venue' if _MAIN_VENUE.search(prefix) else 'one sector'})"
-            events.append(OtherFigure(label=label, context=_context(page, item.start, item.end), figure=_count_figure(page, item.projects, item.projects_span, item)))
+            events.append(
+                OtherFigure(
+                    label=label,
+                    context=_context(page, item.start, item.end),
+                    figure=_count_figure(page, item.projects, item.projects_span, item),
+                )
+            )
             consumed.append((item.start, item.end - (item.amount.end - item.amount.start if item.amount else 0)))
             continue
         if _PERIOD_WORDS.search(sentence_text):
@@ -176,18 +185,26 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
 
 
 def _scope_at(page: _Page, pos: int, carried: _Scope | None) -> _Scope:
+    """Scope of a figure: its sub-venue, else the scope word nearest before it in the sentence
+    (a place name, 我市, 全省), else the scope carried from the story's previous figure."""
     start, _ = page.sentence(pos)
     before = page.text[start:pos]
     venue = before.rfind("分会场")
     if venue >= 0:
         at = start + venue
         for p in page.facts.places:
-            if at - 4 <= p.end <= at and (city := _city_of(p.name)):
-                return _Scope(city, page.text[p.start : at + 3])
+            if at - 4 <= p.end <= at and (place := find_place(p.name)):
+                return _Scope(place.name, page.text[p.start : at + 3])
+    words: list[tuple[int, _Scope]] = []
+    for p in page.facts.places:
+        if start <= p.start < pos and (place := find_place(p.name)):
+            words.append((p.start, _Scope(place.name, p.name)))
     if m := list(_CITY_WORDS.finditer(before)):
-        return _Scope(page.story_city(pos), m[-1].group())
+        words.append((start + m[-1].start(), _Scope(page.story_city(pos), m[-1].group())))
     if m := list(_PROVINCE_WORDS.finditer(before)):
-        return _Scope(PROVINCE, m[-1].group())
+        words.append((start + m[-1].start(), _Scope(PROVINCE, m[-1].group())))
+    if words:
+        return max(words, key=lambda w: w[0])[1]
     if carried:
         return carried
     a, b = page.story(pos)
@@ -201,7 +218,9 @@ def _scope_record(scope: _Scope) -> Scope:
     if scope.name is None:
         return Scope(name="本市", english="the city (unresolved)", level="unknown", as_found=scope.as_found)
     place = find_place(scope.name)
-    level = "province" if scope.name == PROVINCE else ("city" if place and place.is_city else "county")
+    level: Literal["province", "city", "county"] = (
+        "province" if scope.name == PROVINCE else ("city" if place and place.is_city else "county")
+    )
     return Scope(name=scope.name, english=english_place(scope.name), level=level, as_found=scope.as_found)
 
 
@@ -216,7 +235,7 @@ def _place_round(page: _Page, round_: CampaignRound, pos: int, story: tuple[int,
         or _last([p for p in phases if story[0] <= p.start < pos])
         or _last([p for p in held if p.start < pos])
         or _last([p for p in phases if p.start < pos])
-        or (held or phases or [None])[0]
+        or next(iter(held or phases), None)
     )
     if phase is not None:
         round_.phase = phase.number
@@ -275,7 +294,7 @@ def phase_year(phase: int, month: int) -> int:
     """The year in which a dated event of `phase` falls, closest to the phase's quarter."""
     start_year, start_month = CAMPAIGN_START
     quarter_index = start_year * 12 + start_month - 1 + (phase - 1) * 3
-    nominal_year, nominal_month = divmod(quarter_index, 12)
+    nominal_year, _nominal_month = divmod(quarter_index, 12)
     candidates = (nominal_year - 1, nominal_year, nominal_year + 1)
     return min(candidates, key=lambda y: abs((y * 12 + month - 1) - quarter_index))
 
@@ -341,12 +360,29 @@ def _other_figures(page: _Page, consumed: list[tuple[int, int]]) -> list[Event]:
             as_written=page.text[pct.start : pct.end],
             evidence=page.evidence(pct.start, pct.end),
         )
-        found.append((pct.start, OtherFigure(label=percent_label(pct.context), context=_context(page, pct.start, pct.end), figure=figure)))
+        found.append(
+            (
+                pct.start,
+                OtherFigure(
+                    label=percent_label(pct.context), context=_context(page, pct.start, pct.end), figure=figure
+                ),
+            )
+        )
     for count in page.facts.counts:
         if free(count.start, count.end):
-            figure = _count_figure(page, count.projects, (count.start, count.start + len(str(count.projects))), F.Total(count.projects, (count.start, count.end), None, count.start, count.end))
+            figure = _count_figure(
+                page,
+                count.projects,
+                (count.start, count.start + len(str(count.projects))),
+                F.Total(count.projects, (count.start, count.end), None, count.start, count.end),
+            )
             figure.as_written = page.text[count.start : count.end]
-            found.append((count.start, OtherFigure(label="projects", context=_context(page, count.start, count.end), figure=figure)))
+            found.append(
+                (
+                    count.start,
+                    OtherFigure(label="projects", context=_context(page, count.start, count.end), figure=figure),
+                )
+            )
     return [f for _, f in sorted(found, key=lambda x: x[0])]
 
 

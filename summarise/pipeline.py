@@ -15,6 +15,7 @@ from summarise.records import Article
 from summarise.sources import DEFAULT_MAX_BYTES, SourceText, decode_bytes, read_source
 from summarise.verify import verify_article
 
+
 def summarise_text(text: str, *, source: str = "<text>", encoding: str | None = None) -> Article:
     """Summarise article text already in memory with the offline engine."""
     nt = normalise(text)

@@ -8,7 +8,7 @@ can find it and a renderer can flag it.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +22,7 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a figure stands against the source text."""
 
     VERIFIED = "verified"  # the quote is in the source at its offsets and states the value
@@ -32,7 +32,7 @@ class Status(str, Enum):
     UNCHECKED = "unchecked"  # not yet verified
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     PROJECTS = "projects"
     YI_YUAN = "yi_yuan"  # 亿元, CNY 100 million
     PERCENT = "percent"

@@ -6,7 +6,7 @@ writes to the console it is given.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -17,7 +17,7 @@ from summarise.briefing import FLAG, Briefing, build_briefing
 from summarise.records import Article
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     RICH = "rich"
     TEXT = "text"
     MARKDOWN = "markdown"

@@ -69,7 +69,10 @@ def check_figure(original: str, figure: Figure) -> tuple[Status, str | None]:
     if located is None:
         return Status.UNSUPPORTED, "the evidence quote is not in the source"
     if not states_value(evidence.quote, figure):
-        return Status.MISMATCH, f"the source says {_stated(evidence.quote, figure.unit) or 'something else'}, not {_fmt(figure.value)}"
+        return (
+            Status.MISMATCH,
+            f"the source says {_stated(evidence.quote, figure.unit) or 'something else'}, not {_fmt(figure.value)}",
+        )
     return Status.VERIFIED, None
 
 

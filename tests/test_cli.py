@@ -1,0 +1,94 @@
+"""The command as a user runs it: real processes, one-line errors, distinct exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, ROOT, summarise_exe
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [summarise_exe(), *args], input=stdin.decode("latin-1") if stdin else None,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_example_article_from_the_readme() -> None:
+    result = run(str(ROOT / "examples" / "luoyang-phase-11.txt"), "--format", "text")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Luoyang holds phase 11 of the 'Three Batches' campaign on 29 January 2024")
+    assert "Engine: offline. 18 of 18 figures verified against the source." in result.stdout
+
+
+def test_json_output_is_the_records() -> None:
+    result = run(str(FIXTURES / "province_and_city.txt"), "--format", "json")
+    data = json.loads(result.stdout)
+    assert [e["scope"]["name"] for e in data["events"] if e["type"] == "campaign_round"] == ["河南省", "新乡市"]
+
+
+def test_markdown_output() -> None:
+    result = run(str(FIXTURES / "province_and_city.txt"), "-f", "markdown")
+    assert result.stdout.startswith("# Henan holds phase 8")
+    assert "| Henan Province | 8 | 2023-04-12* | Signed | 581 |" in result.stdout
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    data = (FIXTURES / "traditional_web.txt").read_text(encoding="utf-8").encode("big5")
+    result = subprocess.run(
+        [summarise_exe(), "-", "-f", "text"], input=data, capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "602 signed" in result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        pytest.param(lambda p: p / "missing.txt", 3, "no such file", id="missing"),
+        pytest.param(lambda p: _write(p / "empty.txt", b""), 4, "empty", id="empty"),
+        pytest.param(lambda p: _write(p / "bin.dat", bytes(range(256)) * 8), 5, "binary", id="binary"),
+        pytest.param(
+            lambda p: _write(p / "bad.txt", bytes([0x81, 0x20, 0xFE, 0x7F, 0xC0, 0x21]) * 50),
+            6,
+            "not valid",
+            id="wrong-encoding",
+        ),
+        pytest.param(lambda p: _write(p / "en.txt", b"English only.\n"), 7, "no Chinese", id="no-chinese"),
+        pytest.param(lambda p: p, 3, "folder", id="folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_distinct_exit_code(tmp_path: Path, make, code: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(str(make(tmp_path)))
+    assert result.returncode == code
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("summarise: error: ")
+    assert words in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_too_large_names_the_option(tmp_path: Path) -> None:
+    result = run(str(FIXTURES / "province_and_city.txt"), "--max-bytes", "50")
+    assert result.returncode == 8
+    assert "--max-bytes" in result.stderr
+
+
+def test_strict_passes_when_all_verified() -> None:
+    assert run(str(FIXTURES / "province_and_city.txt"), "--strict", "-f", "json").returncode == 0
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["schemas"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

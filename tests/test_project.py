@@ -1,0 +1,55 @@
+"""Meta-tests: schemas match the models, the public API is complete, the package ships its files."""
+
+from __future__ import annotations
+
+import os
+
+from helpers import ROOT
+
+import summarise
+from summarise.resources import is_installed_copy, resource_dir
+from summarise.schemas import schema_texts
+
+
+def test_schemas_folder_matches_the_models() -> None:
+    """Fails when records.py changes without `summarise schemas` being run."""
+    for name, text in schema_texts().items():
+        on_disk = (ROOT / "schemas" / name).read_text(encoding="utf-8")
+        assert on_disk == text, f"schemas/{name} drifted from the models: run `summarise schemas`"
+
+
+def test_installed_package_ships_its_schemas() -> None:
+    """CI sets SUMMARISE_REQUIRE_INSTALLED: the tests must run on the wheel, not the source tree."""
+    if os.environ.get("SUMMARISE_REQUIRE_INSTALLED"):
+        assert is_installed_copy(), f"tests imported the source tree: {summarise.__file__}"
+    folder = resource_dir("schemas")
+    if is_installed_copy():
+        assert not folder.is_relative_to(ROOT)
+    for name, text in schema_texts().items():
+        assert (folder / name).read_text(encoding="utf-8") == text
+
+
+def test_public_api_is_exported() -> None:
+    public = {name for name in dir(summarise) if not name.startswith("_") or name == "__version__"}
+    modules = {
+        "briefing",
+        "cli",
+        "errors",
+        "facts",
+        "gazetteer",
+        "glossary",
+        "names",
+        "normalise",
+        "numerals",
+        "offline",
+        "pipeline",
+        "records",
+        "render",
+        "resources",
+        "schemas",
+        "scoring",
+        "sources",
+        "verify",
+    }
+    assert public - modules - set(summarise.__all__) == set()
+    assert all(hasattr(summarise, name) for name in summarise.__all__)
