@@ -18,17 +18,21 @@ from summarise.records import (
     Person,
     Status,
 )
+from summarise.settings import Engine, Settings, load_settings
 
 __all__ = [
     "Article",
     "CampaignRound",
     "CumulativeTotal",
+    "Engine",
     "Figure",
     "OtherFigure",
     "Person",
+    "Settings",
     "Status",
     "SummariseError",
     "__version__",
+    "load_settings",
     "summarise_bytes",
     "summarise_file",
     "summarise_text",

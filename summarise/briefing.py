@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from summarise.gazetteer import english_place
 from summarise.glossary import BATCHES, campaign_english
-from summarise.records import Article, Batch, CampaignRound, CumulativeTotal, Figure, Status, Unit
+from summarise.records import Article, Batch, CampaignRound, CumulativeTotal, Figure, Statement, Status, Unit
 
 FLAG = "⚠"
 
@@ -52,10 +52,22 @@ def figure_text(figure: Figure | None, *, money: str = "both", short: bool = Fal
     return body
 
 
+def statement_text(statement: Statement) -> str:
+    """English prose with each number that matches no fact of the source flagged in place."""
+    text = statement.text
+    for number in statement.numbers:
+        if number.status is not Status.VERIFIED:
+            text = text.replace(number.written, f"{number.written} [{FLAG} {number.note}]", 1)
+    return text
+
+
 def build_briefing(article: Article) -> Briefing:
     rounds = article.rounds()
     totals = article.cumulative_totals()
     lines: list[str] = []
+    if article.summary:
+        lines += [f"• {statement_text(s)}" for s in article.summary.key_points]
+    lines += [f"{FLAG} {w}" for w in article.warnings]
     tables: list[Table] = []
     if rounds:
         table = Table(
@@ -101,10 +113,18 @@ def build_briefing(article: Article) -> Briefing:
         tables.append(table)
     v = article.verification
     flagged = v.unverified
-    footer = f"Engine: {article.engine}. {v.verified} of {v.total} figures verified against the source" + (
-        f"; {flagged} flagged {FLAG}." if flagged else "."
+    footer = (
+        f"Engine: {article.engine}. {v.verified} of {v.total} figures verified against the source"
+        + (f"; {flagged} flagged {FLAG}" if flagged else "")
+        + (f"; {v.prose_flagged} number(s) in the English text match no fact {FLAG}" if v.prose_flagged else "")
+        + "."
     )
-    return Briefing(_headline(article, rounds, totals), lines, tables, footer, flagged)
+    if article.usage:
+        u = article.usage
+        cost = f", about USD {u.cost_usd:.4f}" if u.cost_usd is not None else ""
+        footer += f" Tokens: {u.prompt_tokens} in, {u.completion_tokens} out over {len(u.attempts)} request(s){cost}."
+    headline = statement_text(article.summary.headline) if article.summary else _headline(article, rounds, totals)
+    return Briefing(headline, lines, tables, footer, flagged + v.prose_flagged)
 
 
 def _batches(r: CampaignRound) -> list[tuple[str, Batch]]:

@@ -17,9 +17,11 @@ from typer.core import TyperGroup
 
 from summarise import __version__
 from summarise.errors import SummariseError, UnverifiedFigures
-from summarise.pipeline import summarise_file
+from summarise.pipeline import EngineFailed, summarise_file
+from summarise.records import Article
 from summarise.render import Format, print_rich, render
 from summarise.schemas import write_schemas
+from summarise.settings import PRESETS, Engine, Mode, load_settings
 from summarise.sources import DEFAULT_MAX_BYTES
 
 
@@ -65,24 +67,61 @@ def run(
         typer.Option("--format", "-f", help="Output format; rich on a terminal, text otherwise."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    engine: Annotated[Engine, typer.Option(help="auto: the LLM engine when a key is configured.")] = Engine.AUTO,
+    preset: Annotated[str | None, typer.Option(help=f"Endpoint preset: {', '.join(PRESETS)}.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (default: the preset's, or $OPENAI_MODEL).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
+    ] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable that holds the API key.")] = None,
+    mode: Annotated[
+        Mode | None, typer.Option(help="How the schema is sent (tools, json_schema, json, md_json).")
+    ] = None,
+    max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
+    max_chars: Annotated[int, typer.Option(help="Refuse longer articles for the LLM engine.")] = 24_000,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option(help="Exit non-zero when any figure is not verified.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show token usage per request.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
 ) -> None:
-    """Summarise one article into an English briefing (offline engine)."""
+    """Summarise one article into an English briefing."""
     with _errors(debug):
-        article = summarise_file(file, max_bytes=max_bytes)
-        chosen = fmt or (Format.RICH if sys.stdout.isatty() and output is None else Format.TEXT)
-        if chosen is Format.RICH:
-            print_rich(article, Console())
-        else:
-            text = render(article, chosen)
-            if output is not None:
-                output.write_text(text + "\n", encoding="utf-8")
-            else:
-                typer.echo(text)
-        if strict and article.verification.unverified:
-            raise UnverifiedFigures(article.verification.unverified)
+        settings = load_settings(
+            engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
+            max_retries=max_retries,
+        ).with_(max_chars=max_chars)  # fmt: skip
+        try:
+            article = summarise_file(file, max_bytes=max_bytes, settings=settings)
+        except EngineFailed as failed:
+            _emit(failed.fallback, fmt, output)  # the offline result: the work done is not lost
+            raise
+        if engine is Engine.AUTO and settings.resolved_engine() is Engine.OFFLINE:
+            _stderr.print(
+                f"summarise: no API key configured (${settings.api_key_env}); using the offline engine",
+                markup=False, highlight=False,
+            )  # fmt: skip
+        _emit(article, fmt, output)
+        if verbose and article.usage:
+            for attempt in article.usage.attempts:
+                _stderr.print(
+                    f"request {attempt.attempt}: {attempt.prompt_tokens} prompt + "
+                    f"{attempt.completion_tokens} completion tokens",
+                    markup=False, highlight=False,
+                )  # fmt: skip
+        if strict and (article.verification.unverified or article.verification.prose_flagged):
+            raise UnverifiedFigures(article.verification.unverified + article.verification.prose_flagged)
+
+
+def _emit(article: Article, fmt: Format | None, output: Path | None) -> None:
+    chosen = fmt or (Format.RICH if sys.stdout.isatty() and output is None else Format.TEXT)
+    if chosen is Format.RICH and output is None:
+        print_rich(article, Console())
+        return
+    text = render(article, Format.TEXT if chosen is Format.RICH else chosen)
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        typer.echo(text)
 
 
 @app.command()

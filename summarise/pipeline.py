@@ -1,23 +1,42 @@
-"""Compose the stages: read -> normalise -> facts -> events -> verify -> Article.
+"""Compose the stages: read -> normalise -> facts -> events -> [LLM -> cross-check] -> verify.
 
-Input: a path or text. Output: a verified `Article`. I/O only through `sources`.
+Input: a path or text, and optional `Settings`. Output: a verified `Article`. I/O only through
+`sources` and, for the LLM engine, through the extractor it is given or builds.
 This is the public Python API as well (`summarise_text`, `summarise_file`), for notebooks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
-from summarise.facts import find_facts
+from summarise.crosscheck import build_article, check_context
+from summarise.drafts import CheckContext, Extraction
+from summarise.errors import InputTooLarge, ProviderError
+from summarise.facts import Facts, find_facts
 from summarise.normalise import normalise
 from summarise.offline import build_events, build_people
 from summarise.records import Article
+from summarise.settings import Engine, Settings
 from summarise.sources import DEFAULT_MAX_BYTES, SourceText, decode_bytes, read_source
 from summarise.verify import verify_article
 
 
-def summarise_text(text: str, *, source: str = "<text>", encoding: str | None = None) -> Article:
-    """Summarise article text already in memory with the offline engine."""
+class Extractor(Protocol):
+    """What the pipeline needs of a model: `llm.LLMExtractor`, or a fake in tests."""
+
+    def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction: ...
+
+
+class EngineFailed(ProviderError):
+    """The model failed; `fallback` is the offline engine's article, so no work is lost."""
+
+    def __init__(self, cause: ProviderError, fallback: Article) -> None:
+        super().__init__(str(cause))
+        self.fallback = fallback
+
+
+def offline_article(text: str, *, source: str = "<text>", encoding: str | None = None) -> tuple[Article, Facts]:
     nt = normalise(text)
     facts = find_facts(nt.text)
     events = build_events(nt, facts)
@@ -31,20 +50,97 @@ def summarise_text(text: str, *, source: str = "<text>", encoding: str | None = 
         events=events,
         people=build_people(nt, facts),
     )
-    return verify_article(text, article)
+    return verify_article(text, article), facts
 
 
-def summarise_source(src: SourceText) -> Article:
-    return summarise_text(src.text, source=src.name, encoding=src.encoding)
+def summarise_text(
+    text: str,
+    *,
+    source: str = "<text>",
+    encoding: str | None = None,
+    settings: Settings | None = None,
+    extractor: Extractor | None = None,
+) -> Article:
+    """Summarise article text already in memory; offline unless settings select the LLM engine."""
+    article, facts = offline_article(text, source=source, encoding=encoding)
+    if settings is None or settings.resolved_engine() is Engine.OFFLINE:
+        return article
+    if len(text) > settings.max_chars:
+        raise InputTooLarge(
+            source,
+            f"{len(text):,} characters is above the LLM engine's limit of {settings.max_chars:,} "
+            "(raise --max-chars, or use --engine offline)",
+        )
+    if extractor is None:
+        from summarise.llm import LLMExtractor  # the SDKs load only when a model is used
+
+        extractor = LLMExtractor(settings)
+    try:
+        extraction = extractor.extract(text, fact_hints(article), check_context(text, facts, article))
+    except ProviderError as exc:
+        article.warnings.append(f"LLM engine failed ({exc}); this is the offline engine's result")
+        raise EngineFailed(exc, article) from None
+    warnings = []
+    if extraction.unresolved:
+        warnings.append(
+            f"after {settings.max_retries} re-ask(s) the model still disagreed with the source: "
+            + "; ".join(extraction.unresolved[:5])
+        )
+    return build_article(
+        extraction.draft,
+        source=text,
+        name=source,
+        encoding=encoding,
+        facts=facts,
+        offline=article,
+        model=settings.model,
+        usage=extraction.usage,
+        warnings=warnings,
+    )
 
 
-def summarise_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def fact_hints(article: Article) -> list[str]:
+    """The pattern facts, one line each, given to the model as hints."""
+    hints = []
+    for r in article.rounds():
+        for key in ("signed", "started", "commissioned", "total"):
+            batch = getattr(r, key)
+            for part in ("projects", "investment"):
+                figure = getattr(batch, part) if batch else None
+                if figure and figure.evidence:
+                    hints.append(
+                        f"{r.scope.name} phase {r.phase} {key} {part}: "
+                        f"{figure.value:g} — “{_repaired(figure.evidence.quote)}”"
+                    )
+    for c in article.cumulative_totals():
+        for part in ("projects", "investment"):
+            figure = getattr(c, part)
+            if figure and figure.evidence:
+                hints.append(
+                    f"{c.scope.name} cumulative through phase {c.through_phase} {part}: "
+                    f"{figure.value:g} — “{_repaired(figure.evidence.quote)}”"
+                )
+    return hints
+
+
+def _repaired(quote: str) -> str:
+    """A quote as the model sees the article's words, without the PDF's line breaks."""
+    return normalise(quote).text
+
+
+def summarise_source(src: SourceText, settings: Settings | None = None) -> Article:
+    return summarise_text(src.text, source=src.name, encoding=src.encoding, settings=settings)
+
+
+def summarise_file(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, settings: Settings | None = None
+) -> Article:
     """Read, decode and summarise one file ('-' is standard input)."""
-    return summarise_source(read_source(path, max_bytes=max_bytes))
+    return summarise_source(read_source(path, max_bytes=max_bytes), settings)
 
 
-def summarise_bytes(data: bytes, *, name: str = "<bytes>") -> Article:
-    return summarise_source(decode_bytes(data, name=name))
+def summarise_bytes(data: bytes, *, name: str = "<bytes>", settings: Settings | None = None) -> Article:
+    return summarise_source(decode_bytes(data, name=name), settings)
 
 
 def _headline(text: str) -> str | None:

@@ -40,8 +40,10 @@ class Unit(StrEnum):
 
 class Evidence(Record):
     quote: str = Field(description="The source text, exactly as in the original file.")
-    start: int = Field(ge=0, description="Offset of the quote in the original text.")
-    end: int = Field(ge=0, description="End offset (exclusive) in the original text.")
+    start: int | None = Field(
+        default=None, ge=0, description="Offset of the quote in the original text; None when the quote is not in it."
+    )
+    end: int | None = Field(default=None, ge=0, description="End offset (exclusive) in the original text.")
 
 
 class Figure(Record):
@@ -126,12 +128,48 @@ class Person(Record):
     evidence: Evidence
 
 
+class ProseNumber(Record):
+    """A number in the model's English prose, checked against the source's facts."""
+
+    written: str
+    value: float
+    status: Status
+    note: str | None = None
+
+
+class Statement(Record):
+    text: str
+    numbers: list[ProseNumber] = Field(default_factory=list)
+
+
+class Summary(Record):
+    """What only a model can give: an English headline and key points, their numbers checked."""
+
+    headline: Statement
+    key_points: list[Statement] = Field(default_factory=list)
+
+
+class AttemptUsage(Record):
+    attempt: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Usage(Record):
+    model: str
+    attempts: list[AttemptUsage] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = Field(default=None, description="Estimate from the price table, if the model is in it.")
+
+
 class Verification(Record):
     verified: int = 0
     mismatch: int = 0
     unsupported: int = 0
     missed_by_model: int = 0
     unchecked: int = 0
+    prose_flagged: int = Field(default=0, description="Numbers in the English prose that match no fact of the source.")
 
     @property
     def total(self) -> int:
@@ -154,7 +192,9 @@ class Article(Record):
     headline: str | None = Field(default=None, description="The source headline, as found.")
     events: list[Event] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
+    summary: Summary | None = None
     verification: Verification = Field(default_factory=Verification)
+    usage: Usage | None = None
     warnings: list[str] = Field(default_factory=list)
 
     def rounds(self) -> list[CampaignRound]:

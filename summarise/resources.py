@@ -1,6 +1,6 @@
 """Where the files shipped beside the code live: `prompts/` and `schemas/`.
 
-In a wheel they are inside the package (pyproject force-includes them); in a source checkout
+In a wheel they are inside the package as `_data/` (pyproject force-includes them); in a source checkout
 they sit at the top of the repository. Nothing else looks for them, so a wheel built without
 them fails here, loudly, instead of running without its prompts.
 """
@@ -16,7 +16,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 def resource_dir(name: str) -> Path:
     """`prompts` or `schemas`, from the installed package or from a source checkout."""
-    inside = _PACKAGE / name
+    inside = _PACKAGE / "_data" / name
     if inside.is_dir():
         return inside
     checkout = _PACKAGE.parent

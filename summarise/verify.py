@@ -51,11 +51,16 @@ def _batch_figures(batch: Batch | None) -> Iterator[Figure]:
 
 
 def verify_article(original: str, article: Article) -> Article:
-    """Set each figure's status and count them. Figures already marked missed stay so."""
-    counts = Verification()
+    """Set each figure's status against the source and count them."""
     for figure in figures(article):
-        if figure.status is not Status.MISSED_BY_MODEL:
-            figure.status, figure.note = check_figure(original, figure)
+        figure.status, figure.note = check_figure(original, figure)
+    return count_statuses(article)
+
+
+def count_statuses(article: Article) -> Article:
+    """Fill in the verification counts from the figures' statuses as they stand."""
+    counts = Verification(prose_flagged=article.verification.prose_flagged)
+    for figure in figures(article):
         setattr(counts, figure.status.value, getattr(counts, figure.status.value) + 1)
     article.verification = counts
     return article
@@ -67,6 +72,7 @@ def check_figure(original: str, figure: Figure) -> tuple[Status, str | None]:
         return Status.UNSUPPORTED, "no evidence quote"
     located = locate_quote(original, evidence)
     if located is None:
+        evidence.start = evidence.end = None
         return Status.UNSUPPORTED, "the evidence quote is not in the source"
     if not states_value(evidence.quote, figure):
         return (
@@ -78,7 +84,12 @@ def check_figure(original: str, figure: Figure) -> tuple[Status, str | None]:
 
 def locate_quote(original: str, evidence: Evidence) -> Evidence | None:
     """Where the quote stands in the original: at its offsets, else found by search."""
-    if original[evidence.start : evidence.end] == evidence.quote and evidence.end > evidence.start:
+    if (
+        evidence.start is not None
+        and evidence.end is not None
+        and evidence.end > evidence.start
+        and original[evidence.start : evidence.end] == evidence.quote
+    ):
         return evidence
     index = original.find(evidence.quote)
     if index >= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pkgutil
 
 from helpers import ROOT
 
@@ -30,26 +31,15 @@ def test_installed_package_ships_its_schemas() -> None:
 
 
 def test_public_api_is_exported() -> None:
+    modules = {m.name for m in pkgutil.iter_modules(summarise.__path__)}
     public = {name for name in dir(summarise) if not name.startswith("_") or name == "__version__"}
-    modules = {
-        "briefing",
-        "cli",
-        "errors",
-        "facts",
-        "gazetteer",
-        "glossary",
-        "names",
-        "normalise",
-        "numerals",
-        "offline",
-        "pipeline",
-        "records",
-        "render",
-        "resources",
-        "schemas",
-        "scoring",
-        "sources",
-        "verify",
-    }
     assert public - modules - set(summarise.__all__) == set()
     assert all(hasattr(summarise, name) for name in summarise.__all__)
+
+
+def test_prompts_ship_with_the_package_and_declare_a_version() -> None:
+    from summarise.prompts import declared_variables, prompts_version
+
+    assert (resource_dir("prompts") / "extract.system.j2").is_file()
+    assert declared_variables("extract.user.j2") == {"article", "characters", "facts"}
+    assert prompts_version() == "system1+user1"

@@ -1,0 +1,308 @@
+"""The only module that talks to a model: openai + instructor, with tenacity for transport.
+
+Input: `Settings`, the article and its check context. Output: an `Extraction` (the draft, token
+usage per attempt, and what the re-asks could not fix). Does network I/O.
+Two kinds of retry, kept apart: instructor re-asks the model when its answer fails the
+cross-check (`--max-retries`); tenacity repeats a request the transport lost (429 honouring
+Retry-After, 5xx, timeouts, refused connections), bounded in attempts and seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from summarise.drafts import CheckContext, DraftArticle, Extraction, parse_unchecked
+from summarise.errors import ProviderError
+from summarise.prompts import render_prompt
+from summarise.records import AttemptUsage, Usage
+from summarise.settings import Mode, Settings
+
+# instructor logs every failed attempt at ERROR; the CLI reports errors itself, in one line.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
+
+_MODES = {
+    Mode.TOOLS: instructor.Mode.TOOLS,
+    Mode.JSON_SCHEMA: instructor.Mode.JSON_SCHEMA,
+    Mode.JSON: instructor.Mode.JSON,
+    Mode.MD_JSON: instructor.Mode.MD_JSON,
+}
+_T = TypeVar("_T")
+
+
+def build_messages(article: str, hints: list[str]) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": render_prompt("extract.system.j2")},
+        {
+            "role": "user",
+            "content": render_prompt("extract.user.j2", article=article, characters=len(article), facts=hints),
+        },
+    ]
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500 or exc.status_code == 408
+    return isinstance(exc, openai.APIConnectionError)  # includes APITimeoutError
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    if isinstance(exc, openai.APIStatusError):
+        headers = exc.response.headers
+        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+            raw = headers.get(name)
+            if raw:
+                try:
+                    return float(raw) * scale
+                except ValueError:
+                    return None
+    return None
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """instructor wraps transport errors in its retry exception; find the transport error."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, openai.APIError):
+            return seen
+        seen = seen.__cause__  # type: ignore[assignment]
+    return exc
+
+
+class _Transport:
+    """One tenacity policy for every request, built in one place."""
+
+    def __init__(self, settings: Settings, sleep: Callable[[float], Any] | None = None) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._backoff = wait_random_exponential(multiplier=settings.backoff_seconds, max=30 * settings.backoff_seconds)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = _retry_after(exc)
+        cap = self.settings.transport_max_seconds
+        return min(hinted, cap) if hinted is not None else float(self._backoff(state))
+
+    def _policy(self) -> dict[str, Any]:
+        policy: dict[str, Any] = {
+            "stop": stop_after_attempt(self.settings.transport_attempts)
+            | stop_after_delay(self.settings.transport_max_seconds),
+            "wait": self._wait,
+            "retry": retry_if_exception(_transient),
+            "reraise": True,
+        }
+        if self._sleep is not None:
+            policy["sleep"] = self._sleep
+        return policy
+
+    def call(self, fn: Callable[[], _T]) -> _T:
+        def attempt() -> _T:
+            try:
+                return fn()
+            except InstructorRetryException as exc:
+                cause = _unwrap(exc)
+                if cause is not exc:
+                    raise cause from None  # a transport error, not a failed cross-check
+                raise
+
+        try:
+            return Retrying(**self._policy())(attempt)
+        except openai.APIError as exc:
+            raise _provider_error(exc, self.settings) from None
+
+    async def acall(self, fn: Callable[[], Awaitable[_T]]) -> _T:
+        async def attempt() -> _T:
+            try:
+                return await fn()
+            except InstructorRetryException as exc:
+                cause = _unwrap(exc)
+                if cause is not exc:
+                    raise cause from None
+                raise
+
+        policy = self._policy()
+        policy.pop("sleep", None)
+        try:
+            return await AsyncRetrying(**policy)(attempt)
+        except openai.APIError as exc:
+            raise _provider_error(exc, self.settings) from None
+
+
+def _provider_error(exc: openai.APIError, settings: Settings) -> ProviderError:
+    where = settings.base_url
+    tries = f"after {settings.transport_attempts} attempts"
+    if isinstance(exc, openai.AuthenticationError):
+        msg = f"the endpoint {where} refused the API key from ${settings.api_key_env} (401); check the key"
+    elif isinstance(exc, openai.PermissionDeniedError):
+        msg = f"the API key from ${settings.api_key_env} may not use model {settings.model!r} (403)"
+    elif isinstance(exc, openai.NotFoundError):
+        msg = f"model {settings.model!r} or its endpoint not found at {where} (404); check --model and --base-url"
+    elif isinstance(exc, openai.RateLimitError):
+        msg = f"rate limited by {where} (429) {tries}; try again later"
+    elif isinstance(exc, openai.APITimeoutError):
+        msg = f"no answer from {where} within {settings.timeout:g} s, {tries}"
+    elif isinstance(exc, openai.APIConnectionError):
+        msg = f"cannot reach {where} {tries}; is the endpoint up?"
+    elif isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 504):
+        msg = f"the endpoint {where} timed out ({exc.status_code}) {tries}; giving up"
+    elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        msg = f"server error {exc.status_code} from {where} {tries}; giving up"
+    elif isinstance(exc, openai.APIStatusError):
+        msg = f"the endpoint {where} rejected the request ({exc.status_code}): {_short(str(exc))}"
+    else:
+        msg = f"model call failed: {_short(str(exc))}"
+    return ProviderError(redact(msg, settings))
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Remove the API key from any text that may reach a user or a log."""
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return text.replace(key, "***") if key else text
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _raw_output(completion: Any) -> str | None:
+    """The JSON the model sent, from a tool call or from the message text."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return str(calls[0].function.arguments)
+    content = getattr(message, "content", None)
+    if not content:
+        return None
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", content, re.S)
+    return fenced.group(1) if fenced else str(content)
+
+
+class _UsageLog:
+    def __init__(self, model: str, prices: dict[str, tuple[float, float]]) -> None:
+        self.usage = Usage(model=model)
+        self.prices = prices
+
+    def __call__(self, response: Any) -> None:
+        used = getattr(response, "usage", None)
+        prompt = int(getattr(used, "prompt_tokens", 0) or 0)
+        completion = int(getattr(used, "completion_tokens", 0) or 0)
+        self.usage.attempts.append(
+            AttemptUsage(attempt=len(self.usage.attempts) + 1, prompt_tokens=prompt, completion_tokens=completion)
+        )
+        self.usage.prompt_tokens += prompt
+        self.usage.completion_tokens += completion
+        if self.usage.model in self.prices:
+            price_in, price_out = self.prices[self.usage.model]
+            self.usage.cost_usd = round(
+                (self.usage.prompt_tokens * price_in + self.usage.completion_tokens * price_out) / 1e6, 6
+            )
+
+
+def _unresolved(exc: InstructorRetryException, settings: Settings) -> tuple[DraftArticle, list[str]]:
+    """Keep the last answer, unchecked, so its wrong figures are shown flagged, not lost."""
+    raw = _raw_output(exc.last_completion)
+    if raw is None:
+        raise ProviderError(
+            redact(f"the model gave no usable answer after {exc.n_attempts} attempts: {_short(str(exc))}", settings)
+        ) from None
+    try:
+        draft = parse_unchecked(raw)
+    except (ValidationError, ValueError, json.JSONDecodeError):
+        raise ProviderError(
+            redact(
+                f"the model's output is not a valid record after {exc.n_attempts} attempts (malformed JSON)", settings
+            )
+        ) from None
+    cause = exc.__cause__
+    problems = (
+        [str(e.get("msg", e)) for e in cause.errors()] if isinstance(cause, ValidationError) else [_short(str(exc))]
+    )
+    return draft, problems
+
+
+class LLMExtractor:
+    """Synchronous extractor: one article, one schema-constrained request and its re-asks."""
+
+    def __init__(
+        self, settings: Settings, *, http_client: Any = None, sleep: Callable[[float], Any] | None = None
+    ) -> None:
+        self.settings = settings
+        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+        self._raw = openai.OpenAI(
+            api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0, http_client=http_client
+        )
+        self._transport = _Transport(settings, sleep)
+
+    def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
+        log = _UsageLog(self.settings.model, dict(self.settings.prices))
+        client = instructor.from_openai(self._raw, mode=_MODES[self.settings.mode])  # one per call: its own usage hook
+        client.on("completion:response", log)
+        try:
+            draft: DraftArticle = self._transport.call(
+                lambda: client.chat.completions.create(
+                    model=self.settings.model,
+                    response_model=DraftArticle,
+                    messages=build_messages(article, hints),  # type: ignore[arg-type]
+                    max_retries=self.settings.max_retries,
+                    context={"check": check},
+                    temperature=self.settings.temperature,
+                )
+            )
+            return Extraction(draft, log.usage)
+        except InstructorRetryException as exc:
+            draft, problems = _unresolved(exc, self.settings)
+            return Extraction(draft, log.usage, problems)
+
+
+class AsyncLLMExtractor:
+    """The same extraction for the batch runner, many articles in flight."""
+
+    def __init__(self, settings: Settings, *, http_client: Any = None) -> None:
+        self.settings = settings
+        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+        self._raw = openai.AsyncOpenAI(
+            api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0, http_client=http_client
+        )
+        self._transport = _Transport(settings)
+
+    async def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
+        log = _UsageLog(self.settings.model, dict(self.settings.prices))
+        client = instructor.from_openai(self._raw, mode=_MODES[self.settings.mode])
+        client.on("completion:response", log)
+        try:
+            draft: DraftArticle = await self._transport.acall(
+                lambda: client.chat.completions.create(
+                    model=self.settings.model,
+                    response_model=DraftArticle,
+                    messages=build_messages(article, hints),  # type: ignore[arg-type]
+                    max_retries=self.settings.max_retries,
+                    context={"check": check},
+                    temperature=self.settings.temperature,
+                )
+            )
+            return Extraction(draft, log.usage)
+        except InstructorRetryException as exc:
+            draft, problems = _unresolved(exc, self.settings)
+            return Extraction(draft, log.usage, problems)
