@@ -79,6 +79,8 @@ def run(
     ] = None,
     max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
     max_chars: Annotated[int, typer.Option(help="Refuse longer articles for the LLM engine.")] = 24_000,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    http_attempts: Annotated[int, typer.Option(help="Tries per request on 429, 5xx, timeouts.")] = 5,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option(help="Exit non-zero when any figure is not verified.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show token usage per request.")] = False,
@@ -89,7 +91,7 @@ def run(
         settings = load_settings(
             engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
             max_retries=max_retries,
-        ).with_(max_chars=max_chars)  # fmt: skip
+        ).with_(max_chars=max_chars, timeout=timeout, transport_attempts=http_attempts)  # fmt: skip
         try:
             article = summarise_file(file, max_bytes=max_bytes, settings=settings)
         except EngineFailed as failed:

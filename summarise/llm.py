@@ -123,10 +123,11 @@ class _Transport:
                     raise cause from None  # a transport error, not a failed cross-check
                 raise
 
+        retrying = Retrying(**self._policy())
         try:
-            return Retrying(**self._policy())(attempt)
+            return retrying(attempt)
         except openai.APIError as exc:
-            raise _provider_error(exc, self.settings) from None
+            raise _provider_error(exc, self.settings, retrying.statistics.get("attempt_number", 1)) from None
 
     async def acall(self, fn: Callable[[], Awaitable[_T]]) -> _T:
         async def attempt() -> _T:
@@ -140,15 +141,16 @@ class _Transport:
 
         policy = self._policy()
         policy.pop("sleep", None)
+        retrying = AsyncRetrying(**policy)
         try:
-            return await AsyncRetrying(**policy)(attempt)
+            return await retrying(attempt)
         except openai.APIError as exc:
-            raise _provider_error(exc, self.settings) from None
+            raise _provider_error(exc, self.settings, retrying.statistics.get("attempt_number", 1)) from None
 
 
-def _provider_error(exc: openai.APIError, settings: Settings) -> ProviderError:
+def _provider_error(exc: openai.APIError, settings: Settings, attempts: int) -> ProviderError:
     where = settings.base_url
-    tries = f"after {settings.transport_attempts} attempts"
+    tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
     if isinstance(exc, openai.AuthenticationError):
         msg = f"the endpoint {where} refused the API key from ${settings.api_key_env} (401); check the key"
     elif isinstance(exc, openai.PermissionDeniedError):
@@ -268,6 +270,7 @@ class LLMExtractor:
                     max_retries=self.settings.max_retries,
                     context={"check": check},
                     temperature=self.settings.temperature,
+                    max_tokens=self.settings.max_tokens,
                 )
             )
             return Extraction(draft, log.usage)
@@ -300,6 +303,7 @@ class AsyncLLMExtractor:
                     max_retries=self.settings.max_retries,
                     context={"check": check},
                     temperature=self.settings.temperature,
+                    max_tokens=self.settings.max_tokens,
                 )
             )
             return Extraction(draft, log.usage)

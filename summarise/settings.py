@@ -74,6 +74,7 @@ class Settings:
     transport_max_seconds: float = 120.0
     backoff_seconds: float = 1.0
     timeout: float = 60.0
+    max_tokens: int = 4096  # bounds a runaway answer (small local models may never stop)
     max_chars: int = 24_000
     temperature: float = 0.0
     prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(PRICES))

@@ -1,0 +1,196 @@
+"""The LLM engine's parts without a model: settings, prose check, invariants, transport policy."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+from helpers import fixture_text
+from llm_scenarios import SCENARIOS, TEST_KEY
+from pydantic import SecretStr
+
+from summarise import summarise_text
+from summarise.crosscheck import check_context, invariant_warnings
+from summarise.drafts import DraftArticle
+from summarise.errors import ConfigError, InputTooLarge, ProviderError
+from summarise.facts import find_facts
+from summarise.llm import AsyncLLMExtractor, LLMExtractor, _Transport, _UsageLog, redact
+from summarise.normalise import normalise
+from summarise.pipeline import fact_hints, offline_article
+from summarise.prose import check_prose, prose_facts
+from summarise.records import Status
+from summarise.settings import Engine, Mode, Settings, load_settings
+
+
+def facts_of(name: str):  # type: ignore[no-untyped-def]
+    return prose_facts(find_facts(normalise(fixture_text(name)).text))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "flagged"),
+    [
+        pytest.param("581 projects worth CNY 426.35 billion were signed.", [], id="scaled-billion"),
+        pytest.param("Signed: CNY 426 billion.", [], id="rounded-as-written"),
+        pytest.param("Signed: CNY 462.35 billion.", ["462.35 billion"], id="wrong-amount"),
+        pytest.param("On 12 April, 999 projects were signed.", ["999"], id="invented-count"),
+        pytest.param("Phase 8 was held on 12 April.", [], id="phase-and-date"),
+        pytest.param("Phase 8 was held in 2025.", ["2025"], id="year-not-in-the-text"),
+    ],
+)
+def test_prose_numbers_against_the_source(sentence: str, flagged: list[str]) -> None:
+    numbers = check_prose(sentence, facts_of("province_and_city.txt"))
+    assert [n.written for n in numbers if n.status is not Status.VERIFIED] == flagged
+
+
+def test_prose_keeps_the_sources_hedge() -> None:
+    facts = facts_of("venue_and_sector.txt")
+    assert [n.status for n in check_prose("The main venue signed deals of more than CNY 10 billion.", facts)] == [
+        Status.VERIFIED
+    ]
+    [dropped] = check_prose("The main venue signed deals of CNY 10 billion.", facts)
+    assert dropped.status is Status.MISMATCH
+    assert dropped.note and "hedges" in dropped.note
+
+
+def test_invariants_total_against_batches_and_city_against_province() -> None:
+    article = summarise_text(fixture_text("province_and_city.txt"))
+    assert invariant_warnings(article) == []
+    province, city = article.rounds()
+    assert province.signed and province.signed.projects and city.signed and city.signed.projects
+    city.signed.projects.value = 600  # more than the whole province signed
+    city.total = province.signed.model_copy(deep=True)
+    warnings = invariant_warnings(article)
+    assert any("exceeds the province's (581)" in w for w in warnings)
+    assert any("batches add up to" in w for w in warnings)
+
+
+def test_draft_validation_rejects_a_quote_that_does_not_state_the_value() -> None:
+    text = fixture_text("province_and_city.txt")
+    article, facts = offline_article(text)
+    draft = {
+        "headline_english": "Henan signs 581 projects",
+        "rounds": [{"scope": "河南省", "phase": 8, "signed": {"projects": {"value": 580, "quote": "签约项目 581个"}}}],
+    }
+    with pytest.raises(ValueError, match="the source says 581, not 580"):
+        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+
+
+def test_draft_validation_rejects_a_true_quote_of_the_wrong_figure() -> None:
+    """A sector's 21 signed projects, quoted correctly, are still not Xinxiang's round total."""
+    text = fixture_text("province_and_city.txt")
+    article, facts = offline_article(text)
+    draft = {
+        "headline_english": "Xinxiang signs 21 projects",
+        "rounds": [{"scope": "新乡市", "phase": 8, "signed": {"projects": {"value": 21, "quote": "签约项目 21个"}}}],
+    }
+    with pytest.raises(ValueError, match="新乡市 signed.projects: the article states 37"):
+        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+
+
+def test_draft_validation_rejects_a_dropped_qualifier() -> None:
+    text = fixture_text("venue_and_sector.txt")
+    article, facts = offline_article(text)
+    draft = {
+        "headline_english": "Henan signs 713 projects",
+        "rounds": [{"scope": "河南省", "phase": 12, "signed": {"investment": {"value": 5200, "quote": "总投资近 5200亿元"}}}],
+    }
+    with pytest.raises(ValueError, match="says nearly"):
+        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+
+
+def test_hints_give_the_model_the_pattern_facts() -> None:
+    article, _ = offline_article(fixture_text("province_and_city.txt"))
+    hints = fact_hints(article)
+    assert "河南省 phase 8 signed projects: 581 — “签约项目581个,总投资4263.5亿元”" in hints
+
+
+def test_settings_presets_and_errors() -> None:
+    assert load_settings(env={}).resolved_engine() is Engine.OFFLINE
+    assert load_settings(env={"OPENAI_API_KEY": "k"}).resolved_engine() is Engine.LLM
+    local = load_settings(preset="llamacpp", env={})
+    assert (local.keyless, local.mode, local.resolved_engine()) == (True, Mode.JSON, Engine.LLM)
+    custom = load_settings(base_url="http://127.0.0.1:8089/v1", model="gemma-3-270m", env={})
+    assert custom.keyless and custom.model == "gemma-3-270m"
+    deepseek = load_settings(preset="deepseek", env={"DEEPSEEK_API_KEY": "d"})
+    assert deepseek.api_key and deepseek.api_key.get_secret_value() == "d"
+    assert "d" not in repr(deepseek.api_key)
+    with pytest.raises(ConfigError, match="Did you mean 'ollama'"):
+        load_settings(preset="olama", env={})
+    with pytest.raises(ConfigError, match="needs an API key"):
+        load_settings(engine=Engine.LLM, env={})
+    with pytest.raises(ConfigError, match="MY_KEY"):
+        load_settings(api_key_env="MY_KEY", env={})
+
+
+def test_long_article_is_refused_for_the_llm_engine() -> None:
+    settings = SCENARIOS["good_province_and_city"].settings().with_(max_chars=100)
+    with pytest.raises(InputTooLarge, match="above the LLM engine's limit of 100"):
+        summarise_text(fixture_text("province_and_city.txt"), settings=settings)
+
+
+def _rate_limited(headers: dict[str, str]) -> openai.RateLimitError:
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")
+    response = httpx2.Response(429, headers=headers, request=request)
+    return openai.RateLimitError("rate limited", response=response, body=None)
+
+
+def test_transport_honours_retry_after_and_gives_up_in_bounds() -> None:
+    slept: list[float] = []
+    settings = Settings(transport_attempts=3, backoff_seconds=0.01)
+    transport = _Transport(settings, sleep=slept.append)
+    calls = 0
+
+    def always_429() -> None:
+        nonlocal calls
+        calls += 1
+        raise _rate_limited({"retry-after": "7"})
+
+    with pytest.raises(ProviderError, match=r"rate limited .* \(429\) after 3 attempts"):
+        transport.call(always_429)
+    assert calls == 3
+    assert slept == [7.0, 7.0]
+
+
+def test_client_timeout_is_a_clear_error() -> None:
+    def timeout(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out", request=request)
+
+    scenario = SCENARIOS["good_province_and_city"]
+    settings = scenario.settings().with_(transport_attempts=2, timeout=5.0)
+    extractor = LLMExtractor(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(timeout)), sleep=lambda s: None)
+    text = fixture_text("province_and_city.txt")
+    article, facts = offline_article(text)
+    with pytest.raises(ProviderError, match=r"no answer from .* within 5 s, after 2 attempts"):
+        extractor.extract(text, [], check_context(text, facts, article))
+
+
+def test_usage_cost_from_the_price_table() -> None:
+    class Response:
+        class usage:  # noqa: N801 (the wire object's name)
+            prompt_tokens = 1_000_000
+            completion_tokens = 500_000
+
+    log = _UsageLog("gpt-4o-mini", {"gpt-4o-mini": (0.15, 0.60)})
+    log(Response())
+    assert log.usage.cost_usd == pytest.approx(0.45)
+
+
+def test_redact_removes_the_key() -> None:
+    settings = Settings(api_key=SecretStr(TEST_KEY))
+    assert TEST_KEY not in redact(f"failed with key {TEST_KEY}", settings)
+
+
+@pytest.mark.vcr("good_province_and_city.yaml")
+def test_async_extractor_replays_the_same_cassette() -> None:
+    scenario = SCENARIOS["good_province_and_city"]
+    text = fixture_text(scenario.fixture)
+    article, facts = offline_article(text)
+    extractor = AsyncLLMExtractor(scenario.settings())
+    extraction = asyncio.run(extractor.extract(text, fact_hints(article), check_context(text, facts, article)))
+    assert [r.scope for r in extraction.draft.rounds] == ["河南省", "新乡市"]
+    assert extraction.unresolved == []
+
+
