@@ -16,12 +16,17 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from summarise import __version__
+from summarise.batch import BatchOptions, run_batch
 from summarise.errors import SummariseError, UnverifiedFigures
+from summarise.inputs import Selection
 from summarise.pipeline import EngineFailed, summarise_file
+from summarise.progress import BatchProgress, print_summary
 from summarise.records import Article
 from summarise.render import Format, print_rich, render
+from summarise.report import write_report
 from summarise.schemas import write_schemas
 from summarise.settings import PRESETS, Engine, Mode, load_settings
+from summarise.sinks import write_outputs
 from summarise.sources import DEFAULT_MAX_BYTES
 
 
@@ -80,6 +85,7 @@ def run(
     max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
     max_chars: Annotated[int, typer.Option(help="Refuse longer articles for the LLM engine.")] = 24_000,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    max_tokens: Annotated[int, typer.Option(help="Cap on the tokens of one answer.")] = 4096,
     http_attempts: Annotated[int, typer.Option(help="Tries per request on 429, 5xx, timeouts.")] = 5,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option(help="Exit non-zero when any figure is not verified.")] = False,
@@ -91,7 +97,9 @@ def run(
         settings = load_settings(
             engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
             max_retries=max_retries,
-        ).with_(max_chars=max_chars, timeout=timeout, transport_attempts=http_attempts)  # fmt: skip
+        ).with_(
+            max_chars=max_chars, timeout=timeout, transport_attempts=http_attempts, max_tokens=max_tokens
+        )  # fmt: skip
         try:
             article = summarise_file(file, max_bytes=max_bytes, settings=settings)
         except EngineFailed as failed:
@@ -124,6 +132,51 @@ def _emit(article: Article, fmt: Format | None, output: Path | None) -> None:
         output.write_text(text + "\n", encoding="utf-8")
     else:
         typer.echo(text)
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders, .zip/.tar/.tar.gz archives, or @list files.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (also holds the resumable state).")],
+    include: Annotated[list[str], typer.Option(help="Glob of member names to take.")] = ["*.txt"],  # noqa: B006
+    exclude: Annotated[list[str], typer.Option(help="Glob of member names to skip.")] = [],  # noqa: B006
+    engine: Annotated[Engine, typer.Option(help="auto: the LLM engine when a key is configured.")] = Engine.AUTO,
+    preset: Annotated[str | None, typer.Option(help=f"Endpoint preset: {', '.join(PRESETS)}.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable that holds the API key.")] = None,
+    mode: Annotated[Mode | None, typer.Option(help="How the schema is sent.")] = None,
+    max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
+    concurrency: Annotated[int, typer.Option(help="Model requests in flight at once.")] = 8,
+    workers: Annotated[int, typer.Option(help="Processes for the offline engine (default: all cores).")] = 0,
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute, at most.")] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute, at most (estimated).")] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Process again the articles that failed before.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
+) -> None:
+    """Summarise whole archives into a dataset and a report; resumable and cached."""
+    with _errors(debug):
+        settings = load_settings(
+            engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
+            max_retries=max_retries,
+        ).with_(timeout=timeout)  # fmt: skip
+        options = BatchOptions(
+            out=out, concurrency=concurrency, workers=workers or (os.cpu_count() or 1), rpm=rpm, tpm=tpm,
+            retry_failed=retry_failed, selection=Selection(tuple(include), tuple(exclude)),
+        )  # fmt: skip
+        with BatchProgress(_stderr, quiet=quiet) as progress:
+            tally = run_batch(paths, settings, options, on_progress=progress.update)
+        written = write_outputs(out)
+        write_report(out)
+        if quiet:
+            _stderr.print(
+                f"summarise batch: {tally.ok} ok, {tally.flagged} flagged, {tally.failed} failed -> {out}",
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+        else:
+            print_summary(_stderr, tally, str(out), written)
 
 
 @app.command()

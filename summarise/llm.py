@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import instructor
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -201,6 +201,10 @@ def _raw_output(completion: Any) -> str | None:
     return fenced.group(1) if fenced else str(content)
 
 
+def _cut_off(settings: Settings) -> str:
+    return f"the model's answer was cut off at {settings.max_tokens} tokens (raise --max-tokens)"
+
+
 class _UsageLog:
     def __init__(self, model: str, prices: dict[str, tuple[float, float]]) -> None:
         self.usage = Usage(model=model)
@@ -277,6 +281,8 @@ class LLMExtractor:
         except InstructorRetryException as exc:
             draft, problems = _unresolved(exc, self.settings)
             return Extraction(draft, log.usage, problems)
+        except IncompleteOutputException:
+            raise ProviderError(_cut_off(self.settings)) from None
 
 
 class AsyncLLMExtractor:
@@ -310,3 +316,5 @@ class AsyncLLMExtractor:
         except InstructorRetryException as exc:
             draft, problems = _unresolved(exc, self.settings)
             return Extraction(draft, log.usage, problems)
+        except IncompleteOutputException:
+            raise ProviderError(_cut_off(self.settings)) from None

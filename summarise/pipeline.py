@@ -28,6 +28,10 @@ class Extractor(Protocol):
     def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction: ...
 
 
+class AsyncExtractor(Protocol):
+    async def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction: ...
+
+
 class EngineFailed(ProviderError):
     """The model failed; `fallback` is the offline engine's article, so no work is lost."""
 
@@ -65,12 +69,7 @@ def summarise_text(
     article, facts = offline_article(text, source=source, encoding=encoding)
     if settings is None or settings.resolved_engine() is Engine.OFFLINE:
         return article
-    if len(text) > settings.max_chars:
-        raise InputTooLarge(
-            source,
-            f"{len(text):,} characters is above the LLM engine's limit of {settings.max_chars:,} "
-            "(raise --max-chars, or use --engine offline)",
-        )
+    _check_length(text, source, settings)
     if extractor is None:
         from summarise.llm import LLMExtractor  # the SDKs load only when a model is used
 
@@ -78,8 +77,52 @@ def summarise_text(
     try:
         extraction = extractor.extract(text, fact_hints(article), check_context(text, facts, article))
     except ProviderError as exc:
-        article.warnings.append(f"LLM engine failed ({exc}); this is the offline engine's result")
-        raise EngineFailed(exc, article) from None
+        raise _failed(exc, article) from None
+    return llm_article(extraction, text, source, encoding, facts, article, settings)
+
+
+async def summarise_text_async(
+    text: str,
+    *,
+    extractor: AsyncExtractor,
+    settings: Settings,
+    source: str = "<text>",
+    encoding: str | None = None,
+    prepared: tuple[Article, Facts] | None = None,
+) -> Article:
+    """The LLM engine for many articles in flight (the batch runner); same records, same checks."""
+    article, facts = prepared or offline_article(text, source=source, encoding=encoding)
+    _check_length(text, source, settings)
+    try:
+        extraction = await extractor.extract(text, fact_hints(article), check_context(text, facts, article))
+    except ProviderError as exc:
+        raise _failed(exc, article) from None
+    return llm_article(extraction, text, source, encoding, facts, article, settings)
+
+
+def _check_length(text: str, source: str, settings: Settings) -> None:
+    if len(text) > settings.max_chars:
+        raise InputTooLarge(
+            source,
+            f"{len(text):,} characters is above the LLM engine's limit of {settings.max_chars:,} "
+            "(raise --max-chars, or use --engine offline)",
+        )
+
+
+def _failed(exc: ProviderError, article: Article) -> EngineFailed:
+    article.warnings.append(f"LLM engine failed ({exc}); this is the offline engine's result")
+    return EngineFailed(exc, article)
+
+
+def llm_article(
+    extraction: Extraction,
+    text: str,
+    source: str,
+    encoding: str | None,
+    facts: Facts,
+    offline: Article,
+    settings: Settings,
+) -> Article:
     warnings = []
     if extraction.unresolved:
         warnings.append(
@@ -92,7 +135,7 @@ def summarise_text(
         name=source,
         encoding=encoding,
         facts=facts,
-        offline=article,
+        offline=offline,
         model=settings.model,
         usage=extraction.usage,
         warnings=warnings,

@@ -47,7 +47,10 @@ PRESETS: dict[str, Preset] = {
     "qwen": Preset("https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY", Mode.TOOLS),
     "ollama": Preset("http://127.0.0.1:11434/v1", "qwen2.5:7b", None, Mode.JSON),
     "vllm": Preset("http://127.0.0.1:8000/v1", "Qwen/Qwen2.5-7B-Instruct", None, Mode.JSON_SCHEMA),
-    "llamacpp": Preset("http://127.0.0.1:8080/v1", "local", None, Mode.JSON),
+    # llama-cpp-python's server: run it with --chat_format chatml-function-calling, whose tool
+    # calls are constrained by the schema; its JSON mode ignores the schema, and the 'gemma'
+    # chat format drops the system message that carries instructor's instructions.
+    "llamacpp": Preset("http://127.0.0.1:8080/v1", "local", None, Mode.TOOLS),
 }
 
 # USD per million tokens (input, output): an estimate to show, never a bill.

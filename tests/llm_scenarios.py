@@ -39,6 +39,7 @@ class Scenario:
     max_retries: int = 2
     transport_attempts: int = 3
     model: str = "authored-good-model"
+    max_tokens: int = 4096
     replies: tuple[Reply, ...] = ()
 
     def settings(self, base_url: str = STUB_URL, model: str | None = None, key: str | None = TEST_KEY) -> Settings:
@@ -54,7 +55,8 @@ class Scenario:
             transport_attempts=self.transport_attempts,
             backoff_seconds=0.01,
             transport_max_seconds=30,
-            timeout=600,
+            timeout=900,
+            max_tokens=self.max_tokens,
         )
 
     def run(self, **settings: Any) -> Article:
@@ -247,6 +249,6 @@ SCENARIOS = {
             replies=(error(404, "The model `gpt-nonexistent` does not exist or you do not have access to it.", "invalid_request_error"),),
         ),
         # Recorded, not authored: llama-cpp-python's server with the gemma-3-270m GGUF model.
-        Scenario("llamacpp_gemma3_270m", "traditional_web.txt", Mode.JSON, max_retries=1, transport_attempts=1, model="gemma-3-270m"),
+        Scenario("llamacpp_gemma3_270m", "traditional_web.txt", Mode.TOOLS, max_retries=1, transport_attempts=1, model="gemma-3-270m", max_tokens=1500),
     )
 }  # fmt: skip

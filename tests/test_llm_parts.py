@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx2
 import openai
@@ -52,14 +51,18 @@ def test_prose_keeps_the_sources_hedge() -> None:
     ]
     [dropped] = check_prose("The main venue signed deals of CNY 10 billion.", facts)
     assert dropped.status is Status.MISMATCH
-    assert dropped.note and "hedges" in dropped.note
+    assert dropped.note
+    assert "hedges" in dropped.note
 
 
 def test_invariants_total_against_batches_and_city_against_province() -> None:
     article = summarise_text(fixture_text("province_and_city.txt"))
     assert invariant_warnings(article) == []
     province, city = article.rounds()
-    assert province.signed and province.signed.projects and city.signed and city.signed.projects
+    assert province.signed
+    assert province.signed.projects
+    assert city.signed
+    assert city.signed.projects
     city.signed.projects.value = 600  # more than the whole province signed
     city.total = province.signed.model_copy(deep=True)
     warnings = invariant_warnings(article)
@@ -86,7 +89,7 @@ def test_draft_validation_rejects_a_true_quote_of_the_wrong_figure() -> None:
         "headline_english": "Xinxiang signs 21 projects",
         "rounds": [{"scope": "新乡市", "phase": 8, "signed": {"projects": {"value": 21, "quote": "签约项目 21个"}}}],
     }
-    with pytest.raises(ValueError, match="新乡市 signed.projects: the article states 37"):
+    with pytest.raises(ValueError, match=r"新乡市 signed\.projects: the article states 37"):
         DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
 
 
@@ -95,7 +98,9 @@ def test_draft_validation_rejects_a_dropped_qualifier() -> None:
     article, facts = offline_article(text)
     draft = {
         "headline_english": "Henan signs 713 projects",
-        "rounds": [{"scope": "河南省", "phase": 12, "signed": {"investment": {"value": 5200, "quote": "总投资近 5200亿元"}}}],
+        "rounds": [
+            {"scope": "河南省", "phase": 12, "signed": {"investment": {"value": 5200, "quote": "总投资近 5200亿元"}}}
+        ],
     }
     with pytest.raises(ValueError, match="says nearly"):
         DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
@@ -111,11 +116,13 @@ def test_settings_presets_and_errors() -> None:
     assert load_settings(env={}).resolved_engine() is Engine.OFFLINE
     assert load_settings(env={"OPENAI_API_KEY": "k"}).resolved_engine() is Engine.LLM
     local = load_settings(preset="llamacpp", env={})
-    assert (local.keyless, local.mode, local.resolved_engine()) == (True, Mode.JSON, Engine.LLM)
+    assert (local.keyless, local.mode, local.resolved_engine()) == (True, Mode.TOOLS, Engine.LLM)
     custom = load_settings(base_url="http://127.0.0.1:8089/v1", model="gemma-3-270m", env={})
-    assert custom.keyless and custom.model == "gemma-3-270m"
+    assert custom.keyless
+    assert custom.model == "gemma-3-270m"
     deepseek = load_settings(preset="deepseek", env={"DEEPSEEK_API_KEY": "d"})
-    assert deepseek.api_key and deepseek.api_key.get_secret_value() == "d"
+    assert deepseek.api_key
+    assert deepseek.api_key.get_secret_value() == "d"
     assert "d" not in repr(deepseek.api_key)
     with pytest.raises(ConfigError, match="Did you mean 'ollama'"):
         load_settings(preset="olama", env={})
@@ -160,7 +167,9 @@ def test_client_timeout_is_a_clear_error() -> None:
 
     scenario = SCENARIOS["good_province_and_city"]
     settings = scenario.settings().with_(transport_attempts=2, timeout=5.0)
-    extractor = LLMExtractor(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(timeout)), sleep=lambda s: None)
+    extractor = LLMExtractor(
+        settings, http_client=httpx2.Client(transport=httpx2.MockTransport(timeout)), sleep=lambda s: None
+    )
     text = fixture_text("province_and_city.txt")
     article, facts = offline_article(text)
     with pytest.raises(ProviderError, match=r"no answer from .* within 5 s, after 2 attempts"):
@@ -169,7 +178,7 @@ def test_client_timeout_is_a_clear_error() -> None:
 
 def test_usage_cost_from_the_price_table() -> None:
     class Response:
-        class usage:  # noqa: N801 (the wire object's name)
+        class usage:
             prompt_tokens = 1_000_000
             completion_tokens = 500_000
 
@@ -192,5 +201,3 @@ def test_async_extractor_replays_the_same_cassette() -> None:
     extraction = asyncio.run(extractor.extract(text, fact_hints(article), check_context(text, facts, article)))
     assert [r.scope for r in extraction.draft.rounds] == ["河南省", "新乡市"]
     assert extraction.unresolved == []
-
-

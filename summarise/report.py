@@ -1,0 +1,226 @@
+"""The archive report: counts, a timeline of rounds merged across articles, charts, disagreements.
+
+Input: the articles of a batch (from the state store) and its failures. Output: report.md and a
+self-contained report.html (charts as inline SVG, no scripts, no network). Pure except `write_report`.
+The same round (campaign, phase, scope) is often reported by several articles; it is merged,
+each field taking the value most sources give, and every disagreement is listed with its sources.
+"""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from summarise.records import Article, Status
+from summarise.sinks import stored_articles, stored_failures
+
+BATCH_KEYS = ("signed", "started", "commissioned")
+_COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
+
+
+@dataclass(slots=True)
+class MergedRound:
+    campaign: str
+    phase: int | None
+    scope: str
+    scope_english: str
+    dates: Counter[str] = field(default_factory=Counter)
+    values: dict[str, Counter[float]] = field(default_factory=lambda: defaultdict(Counter))
+    hedges: dict[str, str] = field(default_factory=dict)  # '≈' nearly/about, '>' more than
+    sources: dict[str, dict[float, list[str]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    articles: int = 0
+
+    def shown(self, key: str, money: bool = False) -> str:
+        """The merged value as text, with the source's hedge ('≈5,200')."""
+        value = self.value(key)
+        return ("" if value is None else self.hedges.get(key, "")) + _fmt(value, money)
+
+    def value(self, key: str) -> float | None:
+        counts = self.values.get(key)
+        return counts.most_common(1)[0][0] if counts else None
+
+    @property
+    def date(self) -> str | None:
+        return self.dates.most_common(1)[0][0] if self.dates else None
+
+    def disagreements(self) -> list[str]:
+        out = []
+        for key, counts in self.values.items():
+            if len(counts) > 1:
+                parts = "; ".join(f"{v:g} ({', '.join(self.sources[key][v][:3])})" for v, _ in counts.most_common())
+                out.append(f"{key}: {parts}")
+        return out
+
+
+@dataclass(slots=True)
+class Summary:
+    ok: int = 0
+    flagged: int = 0
+    failed: int = 0
+    rounds: list[MergedRound] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def merge_rounds(items: list[tuple[list[str], Article]]) -> list[MergedRound]:
+    merged: dict[tuple[str, int | None, str], MergedRound] = {}
+    for names, article in items:
+        label = names[0]
+        for r in article.rounds():
+            key = (r.campaign, r.phase, r.scope.name)
+            m = merged.setdefault(key, MergedRound(r.campaign, r.phase, r.scope.name, r.scope.english))
+            m.articles += 1
+            if r.date and r.date.value:
+                m.dates[r.date.value.isoformat()] += 1
+            for batch_key in (*BATCH_KEYS, "total"):
+                batch = getattr(r, batch_key)
+                for part, figure in (
+                    ("projects", batch.projects if batch else None),
+                    ("investment_yi", batch.investment if batch else None),
+                ):
+                    if figure is not None and figure.status is Status.VERIFIED:  # only checked figures merge
+                        m.values[f"{batch_key}.{part}"][figure.value] += 1
+                        if figure.qualifier.value != "exact":
+                            m.hedges[f"{batch_key}.{part}"] = {"more_than": ">", "up_to": "≤"}.get(
+                                figure.qualifier.value, "≈"
+                            )
+                        m.sources[f"{batch_key}.{part}"][figure.value].append(label)
+    return sorted(merged.values(), key=lambda m: (m.phase or 0, m.scope != "河南省", m.scope))
+
+
+def summarise_store(out: Path) -> Summary:
+    """Counts per source (a file or an archive member) and the rounds merged across articles."""
+    state = out / "state.sqlite"
+    summary = Summary()
+    db = sqlite3.connect(state)
+    try:
+        for status, count in db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
+            setattr(summary, status, count)
+    finally:
+        db.close()
+    items = [(names, article) for _, names, _, article, _, _ in stored_articles(state) if article is not None]
+    summary.failures = stored_failures(state)
+    summary.rounds = merge_rounds(items)
+    return summary
+
+
+def _fmt(value: float | None, money: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.1f}".rstrip("0").rstrip(".") if money else f"{value:,.0f}"
+
+
+def render_markdown(s: Summary) -> str:
+    out = [
+        "# Archive report",
+        "",
+        f"Articles: {s.ok} ok, {s.flagged} flagged, {s.failed} failed.",
+        "",
+        "## Campaign rounds (merged across articles)",
+        "",
+        "| Phase | Date | Scope | Signed | 亿元 | Started | 亿元 | Commissioned | 亿元 | Articles |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in s.rounds:
+        cells = [str(m.phase or "?"), m.date or "?", m.scope_english]
+        for key in BATCH_KEYS:
+            cells += [m.shown(f"{key}.projects"), m.shown(f"{key}.investment_yi", True)]
+        out.append("| " + " | ".join([*cells, str(m.articles)]) + " |")
+    disagreements = [(m, d) for m in s.rounds for d in m.disagreements()]
+    out += ["", "## Disagreements between sources", ""]
+    out += [f"- Phase {m.phase}, {m.scope_english}: {d}" for m, d in disagreements] or ["None."]
+    out += ["", "## Charts", "", "See report.html for the charts of investment and project counts by phase.", ""]
+    out += ["## Failures", ""]
+    out += [f"- `{name}`: {reason}" for name, reason in s.failures] or ["None."]
+    return "\n".join(out) + "\n"
+
+
+def _bar_chart(title: str, rounds: list[MergedRound], part: str, unit: str) -> str:
+    """Grouped bars per phase (province scope) for the three batches, as inline SVG."""
+    data = [
+        (m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS])
+        for m in rounds
+        if m.scope == "河南省" and m.phase
+    ]
+    if not data:
+        data = [(m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS]) for m in rounds if m.phase]
+    width, height, left, bottom = 720, 300, 70, 40
+    top = max((v for _, vs in data for v in vs), default=1.0) or 1.0
+    group = (width - left - 20) / max(1, len(data))
+    bar = group / 4
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{html.escape(title)}">'
+    ]
+    parts.append(f'<text x="{left}" y="16" font-size="14" font-weight="bold">{html.escape(title)}</text>')
+    parts.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#333"/>')
+    for tick in range(5):
+        value = top * tick / 4
+        y = height - bottom - (height - bottom - 30) * tick / 4
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.0f}" font-size="10" text-anchor="end">{_fmt(value, True)}</text>'
+        )
+        parts.append(f'<line x1="{left}" y1="{y:.0f}" x2="{width - 10}" y2="{y:.0f}" stroke="#eee"/>')
+    for i, (phase, values) in enumerate(data):
+        x0 = left + i * group + bar / 2
+        for j, (key, value) in enumerate(zip(BATCH_KEYS, values, strict=True)):
+            h = (height - bottom - 30) * value / top
+            parts.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{height - bottom - h:.1f}" width="{bar * 0.9:.1f}" height="{h:.1f}" '
+                f'fill="{_COLOURS[key]}"><title>phase {phase} {key}: {_fmt(value, True)} {unit}</title></rect>'
+            )
+        parts.append(
+            f'<text x="{x0 + 1.5 * bar:.1f}" y="{height - bottom + 14}" font-size="11" '
+            f'text-anchor="middle">{phase}</text>'
+        )
+    for j, key in enumerate(BATCH_KEYS):
+        parts.append(f'<rect x="{left + j * 130}" y="{height - 14}" width="10" height="10" fill="{_COLOURS[key]}"/>')
+        parts.append(f'<text x="{left + j * 130 + 14}" y="{height - 5}" font-size="11">{key}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(s: Summary) -> str:
+    rows = []
+    for m in s.rounds:
+        cells = [str(m.phase or "?"), m.date or "?", m.scope_english]
+        for key in BATCH_KEYS:
+            cells += [m.shown(f"{key}.projects"), m.shown(f"{key}.investment_yi", True)]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in [*cells, str(m.articles)]) + "</tr>")
+    disagreements = (
+        "".join(
+            f"<li>Phase {m.phase}, {html.escape(m.scope_english)}: {html.escape(d)}</li>"
+            for m in s.rounds
+            for d in m.disagreements()
+        )
+        or "<li>None.</li>"
+    )
+    failures = (
+        "".join(f"<li><code>{html.escape(n)}</code>: {html.escape(r)}</li>" for n, r in s.failures) or "<li>None.</li>"
+    )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Phase", "Date", "Scope", "Signed", "亿元", "Started", "亿元", "Commissioned", "亿元", "Articles")
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Archive report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:right}}td:nth-child(3){{text-align:left}}</style></head>
+<body><h1>Archive report</h1>
+<p>Articles: <b>{s.ok}</b> ok, <b>{s.flagged}</b> flagged, <b>{s.failed}</b> failed.</p>
+<h2>Investment by phase (亿元)</h2>{_bar_chart("Investment by phase, 亿元", s.rounds, "investment_yi", "亿元")}
+<h2>Projects by phase</h2>{_bar_chart("Projects by phase", s.rounds, "projects", "projects")}
+<h2>Campaign rounds (merged across articles)</h2><table><tr>{head}</tr>{"".join(rows)}</table>
+<h2>Disagreements between sources</h2><ul>{disagreements}</ul>
+<h2>Failures</h2><ul>{failures}</ul>
+</body></html>
+"""
+
+
+def write_report(out: Path) -> Summary:
+    summary = summarise_store(out)
+    (out / "report.md").write_text(render_markdown(summary), encoding="utf-8")
+    (out / "report.html").write_text(render_html(summary), encoding="utf-8")
+    return summary

@@ -1,0 +1,259 @@
+"""Write a batch's outputs from its state store: files, JSONL, SQLite and Parquet tables.
+
+Input: the batch's `state.sqlite`. Output: in the output folder, articles/<hash>.json and .md,
+articles.jsonl, failures.jsonl, tables.sqlite and parquet/<table>.parquet. Does I/O.
+Everything here is derived from the store, and rewritten whole (to a temporary name, then moved),
+so however often a run was interrupted each article appears exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from summarise.records import Article, Batch, CampaignRound, Figure
+from summarise.render import Format, render
+from summarise.verify import figures
+
+TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
+    "articles": [
+        ("text_hash", pa.string()), ("sources", pa.string()), ("status", pa.string()), ("engine", pa.string()),
+        ("is_campaign_report", pa.bool_()), ("headline", pa.string()), ("rounds", pa.int64()),
+        ("verified", pa.int64()), ("flagged", pa.int64()), ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()), ("cost_usd", pa.float64()), ("error", pa.string()),
+    ],
+    "rounds": [
+        ("text_hash", pa.string()), ("round_index", pa.int64()), ("campaign", pa.string()), ("phase", pa.int64()),
+        ("date", pa.string()), ("year_inferred", pa.bool_()), ("scope", pa.string()), ("scope_english", pa.string()),
+        ("scope_level", pa.string()),
+    ],
+    "batches": [
+        ("text_hash", pa.string()), ("round_index", pa.int64()), ("phase", pa.int64()), ("scope", pa.string()),
+        ("batch", pa.string()), ("projects", pa.float64()), ("projects_status", pa.string()),
+        ("investment_yi", pa.float64()), ("investment_status", pa.string()), ("investment_qualifier", pa.string()),
+    ],
+    "cumulative": [
+        ("text_hash", pa.string()), ("scope", pa.string()), ("through_phase", pa.int64()),
+        ("projects", pa.float64()), ("investment_yi", pa.float64()),
+    ],
+    "figures": [
+        ("text_hash", pa.string()), ("value", pa.float64()), ("unit", pa.string()), ("qualifier", pa.string()),
+        ("status", pa.string()), ("note", pa.string()), ("quote", pa.string()), ("start", pa.int64()),
+        ("end", pa.int64()),
+    ],
+    "people": [
+        ("text_hash", pa.string()), ("name", pa.string()), ("pinyin", pa.string()), ("title", pa.string()),
+        ("title_english", pa.string()),
+    ],
+    "failures": [("source", pa.string()), ("reason", pa.string())],
+}  # fmt: skip
+_CHUNK = 5_000
+
+
+class _TableWriter:
+    """Rows to SQLite and Parquet in chunks, so memory stays flat however large the archive."""
+
+    def __init__(self, folder: Path) -> None:
+        self.sqlite_tmp = folder / "tables.sqlite.tmp"
+        self.sqlite_tmp.unlink(missing_ok=True)
+        self.db = sqlite3.connect(self.sqlite_tmp)
+        self.parquet_dir = folder / "parquet.tmp"
+        self.parquet_dir.mkdir(exist_ok=True)
+        self.folder = folder
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        for name, columns in TABLES.items():
+            cols = ", ".join(f'"{c}"' for c, _ in columns)
+            self.db.execute(f"CREATE TABLE {name} ({cols})")
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.rows[table].append(row)
+        if len(self.rows[table]) >= _CHUNK:
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        rows = self.rows[table]
+        if not rows:
+            return
+        columns = TABLES[table]
+        marks = ", ".join("?" for _ in columns)
+        self.db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        schema = pa.schema(columns)
+        arrays = [pa.array([r[i] for r in rows], type=t) for i, (_, t) in enumerate(columns)]
+        if table not in self.writers:
+            self.writers[table] = pq.ParquetWriter(self.parquet_dir / f"{table}.parquet", schema)
+        self.writers[table].write_table(pa.Table.from_arrays(arrays, schema=schema))
+        self.rows[table] = []
+
+    def close(self) -> None:
+        for table in TABLES:
+            self._flush(table)
+            if table not in self.writers:  # an empty table is still a table
+                schema = pa.schema(TABLES[table])
+                pq.write_table(schema.empty_table(), self.parquet_dir / f"{table}.parquet")
+        for writer in self.writers.values():
+            writer.close()
+        self.db.commit()
+        self.db.close()
+        os.replace(self.sqlite_tmp, self.folder / "tables.sqlite")
+        final = self.folder / "parquet"
+        if final.exists():
+            for old in final.iterdir():
+                old.unlink()
+            final.rmdir()
+        os.replace(self.parquet_dir, final)
+
+
+def stored_articles(state: Path) -> Iterator[tuple[str, list[str], str, Article | None, str | None, dict[str, Any]]]:
+    """(text hash, its sources, status, article, error, usage) for each unique result, in source order."""
+    db = sqlite3.connect(state)
+    try:
+        sources: dict[str, list[str]] = {}
+        for name, key in db.execute("SELECT name, cache_key FROM sources WHERE cache_key IS NOT NULL ORDER BY name"):
+            sources.setdefault(key, []).append(name)
+        for key, names in sources.items():
+            row = db.execute(
+                "SELECT text_hash, status, article_json, error, prompt_tokens, completion_tokens, cost_usd "
+                "FROM results WHERE cache_key = ?",
+                (key,),
+            ).fetchone()
+            if row is None:
+                continue
+            sha, status, article_json, error, pt, ct, cost = row
+            article = Article.model_validate_json(article_json) if article_json else None
+            yield sha, names, status, article, error, {"prompt_tokens": pt, "completion_tokens": ct, "cost_usd": cost}
+    finally:
+        db.close()
+
+
+def stored_failures(state: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(state)
+    try:
+        return [
+            (name, error or "")
+            for name, error in db.execute("SELECT name, error FROM sources WHERE status = 'failed' ORDER BY name")
+        ]
+    finally:
+        db.close()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_outputs(out: Path) -> dict[str, int]:
+    """Rewrite every output of the folder from its state store; returns row counts."""
+    state = out / "state.sqlite"
+    articles_dir = out / "articles"
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    tables = _TableWriter(out)
+    counts = {"articles": 0, "failures": 0}
+    jsonl_tmp = out / "articles.jsonl.tmp"
+    with jsonl_tmp.open("w", encoding="utf-8") as jsonl:
+        for sha, names, status, article, error, usage in stored_articles(state):
+            counts["articles"] += 1
+            record: dict[str, Any] = {"text_hash": sha, "sources": names, "status": status, "error": error}
+            if article is not None:
+                stem = articles_dir / sha[:16]
+                _atomic_write(
+                    stem.with_suffix(".json"),
+                    json.dumps({**record, "article": article.model_dump(mode="json")}, ensure_ascii=False, indent=2),
+                )
+                _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
+                record["article"] = article.model_dump(mode="json")
+            jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+            _rows(tables, sha, names, status, article, error, usage)
+    os.replace(jsonl_tmp, out / "articles.jsonl")
+    failures = stored_failures(state)
+    _atomic_write(
+        out / "failures.jsonl",
+        "".join(json.dumps({"source": n, "reason": r}, ensure_ascii=False) + "\n" for n, r in failures),
+    )
+    for name, reason in failures:
+        tables.add("failures", (name, reason))
+    counts["failures"] = len(failures)
+    tables.close()
+    return counts
+
+
+def _rows(
+    t: _TableWriter,
+    sha: str,
+    names: list[str],
+    status: str,
+    article: Article | None,
+    error: str | None,
+    usage: dict[str, Any],
+) -> None:
+    if article is None:
+        t.add(
+            "articles",
+            (
+                sha,
+                "\n".join(names),
+                status,
+                None,
+                None,
+                None,
+                0,
+                0,
+                0,
+                usage["prompt_tokens"],
+                usage["completion_tokens"],
+                usage["cost_usd"],
+                error,
+            ),
+        )
+        return
+    v = article.verification
+    t.add("articles", (sha, "\n".join(names), status, article.engine, article.is_campaign_report, article.headline,
+                       len(article.rounds()), v.verified, v.unverified + v.prose_flagged, usage["prompt_tokens"],
+                       usage["completion_tokens"], usage["cost_usd"], error))  # fmt: skip
+    for index, r in enumerate(article.rounds()):
+        _round_rows(t, sha, index, r)
+    for c in article.cumulative_totals():
+        t.add("cumulative", (sha, c.scope.name, c.through_phase, _value(c.projects), _value(c.investment)))
+    for f in figures(article):
+        ev = f.evidence
+        t.add("figures", (sha, f.value, f.unit.value, f.qualifier.value, f.status.value, f.note,
+                          ev.quote if ev else None, ev.start if ev else None, ev.end if ev else None))  # fmt: skip
+    for p in article.people:
+        t.add("people", (sha, p.name, p.pinyin, p.title, p.title_english))
+
+
+def _round_rows(t: _TableWriter, sha: str, index: int, r: CampaignRound) -> None:
+    date = r.date.value.isoformat() if r.date and r.date.value else None
+    t.add(
+        "rounds",
+        (
+            sha,
+            index,
+            r.campaign,
+            r.phase,
+            date,
+            bool(r.date and r.date.year_inferred),
+            r.scope.name,
+            r.scope.english,
+            r.scope.level,
+        ),
+    )
+    for key in ("signed", "started", "commissioned", "total"):
+        batch: Batch | None = getattr(r, key)
+        if batch is None:
+            continue
+        p, i = batch.projects, batch.investment
+        t.add("batches", (sha, index, r.phase, r.scope.name, key, _value(p), p.status.value if p else None, _value(i),
+                          i.status.value if i else None, i.qualifier.value if i else None))  # fmt: skip
+
+
+def _value(figure: Figure | None) -> float | None:
+    return figure.value if figure else None

@@ -1,0 +1,115 @@
+"""The batch's memory: a content-addressed result cache and the state of the run, in SQLite.
+
+Input: results of articles as they finish. Output: what is already done, for resuming and for
+writing the outputs. Does I/O (one SQLite file, WAL mode, one commit per article).
+A result is keyed by the text's hash, the engine, the model, the prompt version and the schema
+version, so the same article is never paid for twice and a changed prompt is not served stale.
+A run killed at any moment loses at most the article in flight: every finished one is committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    cache_key TEXT PRIMARY KEY,
+    text_hash TEXT NOT NULL,
+    status TEXT NOT NULL,            -- ok | flagged | failed
+    article_json TEXT,
+    error TEXT,
+    model_calls INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,           -- the file, or archive!member
+    cache_key TEXT,                  -- NULL when the member could not be read at all
+    status TEXT NOT NULL,            -- ok | flagged | failed
+    error TEXT
+);
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_key(text_sha: str, engine: str, prompts: str, schema: str) -> str:
+    return hashlib.sha256(f"{text_sha}|{engine}|{prompts}|{schema}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    cache_key: str
+    text_hash: str
+    status: str
+    article_json: str | None
+    error: str | None
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def result(self, key: str) -> Result | None:
+        row = self.db.execute(
+            "SELECT cache_key, text_hash, status, article_json, error, model_calls, prompt_tokens, "
+            "completion_tokens, cost_usd FROM results WHERE cache_key = ?",
+            (key,),
+        ).fetchone()
+        return Result(*row) if row else None
+
+    def save(self, result: Result, source: str) -> None:
+        """Record a result and the source it came from, in one transaction."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.cache_key, result.text_hash, result.status, result.article_json, result.error,
+                 result.model_calls, result.prompt_tokens, result.completion_tokens, result.cost_usd, now),
+            )  # fmt: skip
+            self.db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+                (source, result.cache_key, result.status, result.error),
+            )
+
+    def link(self, source: str, key: str, status: str, error: str | None = None) -> None:
+        """Another source with an already-known result (a duplicate, or a cache hit)."""
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)", (source, key, status, error))
+
+    def fail_source(self, source: str, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, NULL, 'failed', ?)", (source, reason))
+
+    def source_done(self, source: str) -> bool:
+        row = self.db.execute("SELECT status FROM sources WHERE name = ?", (source,)).fetchone()
+        return row is not None and row[0] != "failed"
+
+    def sources(self, keys: set[str] | None = None) -> Iterator[tuple[str, str | None, str, str | None]]:
+        yield from self.db.execute("SELECT name, cache_key, status, error FROM sources ORDER BY name")
+
+    def results_for(self, keys: list[str]) -> Iterator[Result]:
+        for key in keys:
+            found = self.result(key)
+            if found:
+                yield found

@@ -1,0 +1,158 @@
+"""Batch runs: outputs once per article, cache and dedupe, resume after SIGKILL, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import generate
+from helpers import fixture_text, summarise_exe
+from llm_scenarios import SCENARIOS
+from typer.testing import CliRunner
+
+from summarise.batch import BatchOptions, run_batch
+from summarise.cli import app
+from summarise.report import write_report
+from summarise.settings import Engine, Settings
+from summarise.sinks import write_outputs
+
+
+def jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def make_archive(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("province_and_city.txt", "county_in_city.txt", "mention_only.txt"):
+        (folder / name).write_text(fixture_text(name), encoding="utf-8")
+    (folder / "copy_in_gbk.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))  # same text
+    (folder / "empty.txt").write_bytes(b"")
+    with zipfile.ZipFile(folder / "more.zip", "w") as z:
+        z.writestr("2024/venue.txt", fixture_text("venue_and_sector.txt"))
+        z.writestr("../escape.txt", "三个一批")
+    (folder / "broken.zip").write_bytes(b"PK\x03\x04 not a zip")
+    return folder
+
+
+def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "in")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(archive), "--out", str(out), "--engine", "offline", "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert f"summarise batch: 5 ok, 0 flagged, 3 failed -> {out}" in result.stderr  # per source
+    records = jsonl(out / "articles.jsonl")
+    hashes = [r["text_hash"] for r in records]
+    assert len(hashes) == len(set(hashes)) == 4  # the GBK copy is the same article: once
+    copy = next(r for r in records if len(r["sources"]) == 2)
+    assert sorted(Path(s).name for s in copy["sources"]) == ["copy_in_gbk.txt", "province_and_city.txt"]
+    failures = {Path(f["source"].split("!")[-1]).name: f["reason"] for f in jsonl(out / "failures.jsonl")}
+    assert set(failures) == {"empty.txt", "escape.txt", "broken.zip"}
+    assert "escapes the archive" in failures["escape.txt"]
+    db = sqlite3.connect(out / "tables.sqlite")
+    signed = db.execute(
+        "SELECT phase, scope, SUM(investment_yi) FROM batches WHERE batch = 'signed' "
+        "GROUP BY phase, scope ORDER BY phase, scope"
+    ).fetchall()
+    assert signed == [
+        (8, "新乡市", 268.4),
+        (8, "河南省", 4263.5),
+        (10, "南阳市", 512.8),
+        (10, "邓州市", 61.5),
+        (12, "河南省", 5200.0),
+    ]
+    assert (
+        pq.read_table(out / "parquet" / "batches.parquet").num_rows
+        == db.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+    )
+    assert len(list((out / "articles").glob("*.json"))) == 4
+    assert len(list((out / "articles").glob("*.md"))) == 4
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| 12 | 2024-04-02 | Henan Province | 713 | ≈5,200 |" in report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") == 2
+    assert "<script" not in html
+
+
+def test_same_round_from_two_articles_is_merged_and_disagreements_listed(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = fixture_text("province_and_city.txt")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text.replace("本报讯 4月 12日", "本报讯（晚报） 4月 12日"), encoding="utf-8")
+    (folder / "c.txt").write_text(text.replace("581个", "518个"), encoding="utf-8")  # a misprint
+    out = tmp_path / "out"
+    run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=1))
+    write_outputs(out)
+    summary = write_report(out)
+    province = next(m for m in summary.rounds if m.scope == "河南省")
+    assert province.articles == 3
+    assert province.value("signed.projects") == 581
+    assert province.disagreements() == [
+        f"signed.projects: 581 ({folder / 'a.txt'}, {folder / 'b.txt'}); 518 ({folder / 'c.txt'})"
+    ]
+
+
+@pytest.mark.vcr("good_province_and_city.yaml")
+def test_llm_batch_calls_the_model_once_per_article_and_never_again(tmp_path: Path, vcr) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    (folder / "a_copy_gbk.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))
+    settings = SCENARIOS["good_province_and_city"].settings()
+    out = tmp_path / "out"
+    first = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
+    assert (first.ok, first.model_calls, vcr.play_count) == (2, 1, 1)  # two sources, one article, one call
+    second = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
+    assert (second.ok, second.model_calls, second.cached, vcr.play_count) == (2, 0, 2, 1)  # zero model calls
+    write_outputs(out)
+    [record] = jsonl(out / "articles.jsonl")
+    assert record["article"]["engine"] == "llm:authored-good-model"
+
+
+def test_killed_run_resumes_with_every_article_exactly_once(tmp_path: Path) -> None:
+    """A real process, SIGKILLed part-way, then started again."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    generated = list(generate(3000))
+    for g in generated:
+        (folder / g.name).write_text(g.text, encoding="utf-8")
+    out = tmp_path / "out"
+    command = [summarise_exe(), "batch", str(folder), "--out", str(out), "--engine", "offline", "-q", "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "state.sqlite"
+    done = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and done < 200:
+        time.sleep(0.02)
+        if state.exists():
+            try:
+                done = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+    assert 0 < killed_at < len(generated), "the run was killed part-way"
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    records = jsonl(out / "articles.jsonl")
+    assert len(records) == len(generated)
+    assert len({r["text_hash"] for r in records}) == len(generated)
+    sources = sorted(Path(s).name for r in records for s in r["sources"])
+    assert sources == sorted(g.name for g in generated)  # none lost, none twice
+    by_name = {Path(r["sources"][0]).name: r for r in records}
+    for g in generated[:50]:
+        [round_] = [e for e in by_name[g.name]["article"]["events"] if e["type"] == "campaign_round"]
+        assert (round_["phase"], round_["scope"]["name"], round_["signed"]["projects"]["value"]) == (
+            g.phase,
+            g.city,
+            g.signed,
+        )
