@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +36,9 @@ from summarise.errors import SummariseError
 
 def _stub(replies: list[Reply]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.do_POST()
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             reply = replies.pop(0) if replies else Reply(599, {"error": {"message": "no authored reply left"}})
@@ -75,8 +79,13 @@ def record(scenario: Scenario, *, live: bool, base_url: str | None, model: str |
     try:
         with make_vcr("all").use_cassette(f"{scenario.name}.yaml", **vcr_settings("all")):
             try:
-                article = scenario.run(**settings)
-                outcome = f"ok: {article.verification.verified} verified, {article.verification.unverified} flagged"
+                if scenario.batch_api_fixtures:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        tally = scenario.run_batch_api(Path(tmp) / "in", Path(tmp) / "out", **settings)
+                    outcome = f"ok: {tally.ok} ok, {tally.flagged} flagged, {tally.failed} failed"
+                else:
+                    article = scenario.run(**settings)
+                    outcome = f"ok: {article.verification.verified} verified, {article.verification.unverified} flagged"
             except SummariseError as exc:
                 outcome = f"error: {exc}"
     finally:

@@ -78,7 +78,7 @@ class _Prepared:
     error: str | None
 
 
-def _prepare(name: str, data: bytes, keep_facts: bool) -> _Prepared:
+def prepare_member(name: str, data: bytes, keep_facts: bool) -> _Prepared:
     """Runs in a worker process: decode, hash, offline engine."""
     try:
         src = decode_bytes(data, name=name)
@@ -143,6 +143,9 @@ class BatchRunner:
                 task.add_done_callback(lambda _: gate.release())
             await asyncio.gather(*tasks)
         self.store.close()
+        close = getattr(self._extractor, "aclose", None)
+        if close is not None:
+            await close()  # before the loop ends, or its connections complain at exit
         return self.tally
 
     async def _handle(self, item: Member | Failure, pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop) -> None:
@@ -160,7 +163,7 @@ class BatchRunner:
             self.tally.cached += 1
             self.tally.count(self._status_of_source(item.name))
             return
-        prepared = await loop.run_in_executor(pool, _prepare, item.name, item.data, self.engine is Engine.LLM)
+        prepared = await loop.run_in_executor(pool, prepare_member, item.name, item.data, self.engine is Engine.LLM)
         if prepared.sha is None:
             self.store.fail_source(item.name, prepared.error or "unreadable")
             self.tally.count("failed")

@@ -17,16 +17,14 @@ from typer.core import TyperGroup
 
 from summarise import __version__
 from summarise.batch import BatchOptions, run_batch
-from summarise.errors import SummariseError, UnverifiedFigures
+from summarise.errors import ConfigError, SummariseError, UnverifiedFigures
 from summarise.inputs import Selection
 from summarise.pipeline import EngineFailed, summarise_file
 from summarise.progress import BatchProgress, print_summary
 from summarise.records import Article
 from summarise.render import Format, print_rich, render
-from summarise.report import write_report
 from summarise.schemas import write_schemas
 from summarise.settings import PRESETS, Engine, Mode, load_settings
-from summarise.sinks import write_outputs
 from summarise.sources import DEFAULT_MAX_BYTES
 
 
@@ -153,10 +151,17 @@ def batch(
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute, at most (estimated).")] = None,
     retry_failed: Annotated[bool, typer.Option(help="Process again the articles that failed before.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    via_batch_api: Annotated[bool, typer.Option(help="Send through the OpenAI Batch API (24 h, half price).")] = False,
+    poll_seconds: Annotated[float, typer.Option(help="How often to ask a Batch API job for news.")] = 30.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the summary.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
 ) -> None:
     """Summarise whole archives into a dataset and a report; resumable and cached."""
+    # Imported here: pyarrow and the model SDKs cost a second of start-up `summarise FILE` need not pay.
+    from summarise.batch_api import run_via_batch_api
+    from summarise.report import write_report
+    from summarise.sinks import write_outputs
+
     with _errors(debug):
         settings = load_settings(
             engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
@@ -166,8 +171,16 @@ def batch(
             out=out, concurrency=concurrency, workers=workers or (os.cpu_count() or 1), rpm=rpm, tpm=tpm,
             retry_failed=retry_failed, selection=Selection(tuple(include), tuple(exclude)),
         )  # fmt: skip
-        with BatchProgress(_stderr, quiet=quiet) as progress:
-            tally = run_batch(paths, settings, options, on_progress=progress.update)
+        if via_batch_api:
+            if settings.resolved_engine() is not Engine.LLM:
+                raise ConfigError("--via-batch-api needs the LLM engine: configure a key or --engine llm")
+            tally = run_via_batch_api(
+                paths, settings, options, poll_seconds=poll_seconds,
+                on_status=None if quiet else lambda s: _stderr.print(f"batch job: {s}", markup=False),
+            )  # fmt: skip
+        else:
+            with BatchProgress(_stderr, quiet=quiet) as progress:
+                tally = run_batch(paths, settings, options, on_progress=progress.update)
         written = write_outputs(out)
         write_report(out)
         if quiet:

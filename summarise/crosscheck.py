@@ -8,6 +8,7 @@ or missed_by_model, prose numbers checked, and domain invariants as warnings. Pu
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from summarise.drafts import CheckContext, DraftArticle, DraftBatch, DraftCumulative, DraftRound
 from summarise.facts import Facts
@@ -103,7 +104,10 @@ def build_article(
     warnings: list[str],
 ) -> Article:
     """The LLM engine's article: the draft's records, checked and completed by the facts."""
-    events: list[Event] = [_round(r, offline) for r in draft.rounds]
+    # A round without a single figure says nothing a reader can use; the patterns' rounds stay.
+    events: list[Event] = [
+        r for r in (_round(d, offline) for d in draft.rounds) if r.signed or r.started or r.commissioned or r.total
+    ]
     events += [_cumulative(c) for c in draft.cumulative]
     article = Article(
         source=name,
@@ -148,13 +152,14 @@ def _batch(draft: DraftBatch | None) -> Batch | None:
 def _scope(name: str) -> Scope:
     canonical = canonical_scope(name)
     place = find_place(canonical)
+    level: Literal["province", "city", "county", "unknown"]
     if canonical == PROVINCE:
         level = "province"
     elif place:
         level = "city" if place.is_city else "county"
     else:
         level = "unknown"
-    return Scope(name=canonical, english=english_place(canonical), level=level, as_found=name)  # type: ignore[arg-type]
+    return Scope(name=canonical, english=english_place(canonical), level=level, as_found=name)
 
 
 def _round(draft: DraftRound, offline: Article) -> CampaignRound:
@@ -222,7 +227,11 @@ def _add_missed(article: Article, offline: Article) -> None:
     """Figures the patterns found and the model did not report stay in, marked as missed."""
     for fact_round in offline.rounds():
         mine = next(
-            (r for r in article.rounds() if r.scope.name == fact_round.scope.name and r.phase == fact_round.phase),
+            (
+                r
+                for r in article.rounds()
+                if r.scope.name == fact_round.scope.name and r.phase in (fact_round.phase, None)
+            ),
             None,
         )
         if mine is None:
@@ -268,27 +277,34 @@ def _mark_missed(batch: Batch | None) -> None:
 
 
 def _people(draft: DraftArticle, source: str, warnings: list[str]) -> list[Person]:
-    people = []
+    people: dict[str, Person] = {}
+    missing: list[str] = []
     normalised = normalise(source)
     for p in draft.people:
         name = normalise(p.name).text
         at = normalised.text.find(name) if name else -1
         if at < 0:
-            warnings.append(f"person {p.name!r} named by the model is not in the source; left out")
+            if p.name not in missing:
+                missing.append(p.name)
+            continue
+        if name in people:
             continue
         a, b = normalised.to_original(at, at + len(name))
         title = normalise(p.title).text if p.title else None
-        people.append(
-            Person(
-                name=name,
-                as_found=source[a:b],
-                pinyin=to_pinyin(name),
-                title=title,
-                title_english=(title_english(title) if title else None) or p.title_english,
-                evidence=Evidence(quote=source[a:b], start=a, end=b),
-            )
+        people[name] = Person(
+            name=name,
+            as_found=source[a:b],
+            pinyin=to_pinyin(name),
+            title=title,
+            title_english=(title_english(title) if title else None) or p.title_english,
+            evidence=Evidence(quote=source[a:b], start=a, end=b),
         )
-    return people
+    if missing:
+        shown = "; ".join(repr(m[:40]) for m in missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        warnings.append(f"{len(missing)} person name(s) from the model are not in the source, left out: {shown}")
+    return list(people.values())
 
 
 def invariant_warnings(article: Article) -> list[str]:

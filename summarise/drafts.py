@@ -163,3 +163,4 @@ class Extraction:
     draft: DraftArticle
     usage: Usage
     unresolved: list[str] = field(default_factory=list)
+    malformed: bool = False  # the answer was cut off or broken JSON; `draft` holds what parsed

@@ -124,12 +124,14 @@ def llm_article(
     settings: Settings,
 ) -> Article:
     warnings = []
+    if extraction.malformed:
+        warnings.append("the model's answer was cut off or malformed JSON; only the part that parsed is shown")
     if extraction.unresolved:
         warnings.append(
             f"after {settings.max_retries} re-ask(s) the model still disagreed with the source: "
             + "; ".join(extraction.unresolved[:5])
         )
-    return build_article(
+    article = build_article(
         extraction.draft,
         source=text,
         name=source,
@@ -140,6 +142,11 @@ def llm_article(
         usage=extraction.usage,
         warnings=warnings,
     )
+    if extraction.malformed:  # shown, flagged, and still an error: the model did not do its job
+        raise EngineFailed(
+            ProviderError("the model's output was malformed JSON; what parsed is shown, flagged"), article
+        )
+    return article
 
 
 def fact_hints(article: Article) -> list[str]:

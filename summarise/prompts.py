@@ -41,9 +41,10 @@ def _source(name: str) -> str:
     return text
 
 
-def declared_variables(name: str) -> set[str]:
+@cache
+def declared_variables(name: str) -> frozenset[str]:
     env = _environment()
-    return set(meta.find_undeclared_variables(env.parse(_source(name))))
+    return frozenset(meta.find_undeclared_variables(env.parse(_source(name))))
 
 
 def prompt_version(name: str) -> int:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -91,8 +92,8 @@ class Settings:
             return self.engine
         return Engine.LLM if (self.api_key is not None or self.keyless) else Engine.OFFLINE
 
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
 
 
 def load_settings(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,20 @@ CREATE TABLE IF NOT EXISTS results (
     completion_tokens INTEGER NOT NULL DEFAULT 0,
     cost_usd REAL,
     created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_batches (
+    id TEXT PRIMARY KEY,             -- a Batch API job
+    status TEXT NOT NULL,            -- submitted | collected
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    custom_id TEXT PRIMARY KEY,      -- the request's id inside its Batch API job
+    batch_id TEXT NOT NULL,
+    cache_key TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    names TEXT NOT NULL,             -- JSON list of the sources with this text
+    text TEXT NOT NULL,
+    encoding TEXT
 );
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,           -- the file, or archive!member
@@ -105,11 +119,34 @@ class Store:
         row = self.db.execute("SELECT status FROM sources WHERE name = ?", (source,)).fetchone()
         return row is not None and row[0] != "failed"
 
-    def sources(self, keys: set[str] | None = None) -> Iterator[tuple[str, str | None, str, str | None]]:
-        yield from self.db.execute("SELECT name, cache_key, status, error FROM sources ORDER BY name")
+    def open_api_batch(self) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM api_batches WHERE status = 'submitted' ORDER BY created LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else None
 
-    def results_for(self, keys: list[str]) -> Iterator[Result]:
-        for key in keys:
-            found = self.result(key)
-            if found:
-                yield found
+    def record_api_batch(self, batch_id: str, pending: list[tuple[str, str, str, list[str], str, str | None]]) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO api_batches VALUES (?, 'submitted', ?)", (batch_id, now))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cid, batch_id, key, sha, json.dumps(names, ensure_ascii=False), text, enc)
+                    for cid, key, sha, names, text, enc in pending
+                ],
+            )
+
+    def pending(self, batch_id: str) -> list[tuple[str, str, str, list[str], str, str | None]]:
+        rows = self.db.execute(
+            "SELECT custom_id, cache_key, text_hash, names, text, encoding FROM pending WHERE batch_id = ? ORDER BY custom_id",
+            (batch_id,),
+        ).fetchall()
+        return [(cid, key, sha, json.loads(names), text, enc) for cid, key, sha, names, text, enc in rows]
+
+    def close_api_batch(self, batch_id: str) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("UPDATE api_batches SET status = 'collected' WHERE id = ?", (batch_id,))
+            self.db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))

@@ -156,3 +156,29 @@ def test_killed_run_resumes_with_every_article_exactly_once(tmp_path: Path) -> N
             g.city,
             g.signed,
         )
+
+
+@pytest.mark.vcr("batch_api_two_articles.yaml")
+def test_batch_api_path_verifies_and_stores_like_live(tmp_path: Path, vcr) -> None:  # type: ignore[no-untyped-def]
+    scenario = SCENARIOS["batch_api_two_articles"]
+    tally = scenario.run_batch_api(tmp_path / "in", tmp_path / "out")
+    assert (tally.ok, tally.flagged, tally.failed, vcr.play_count) == (1, 1, 0, 5)  # upload, create, 2 polls, download
+    write_outputs(tmp_path / "out")
+    records = {Path(r["sources"][0]).name: r for r in jsonl(tmp_path / "out" / "articles.jsonl")}
+    nanyang = records["county_in_city.txt"]["article"]["events"][0]
+    assert nanyang["signed"]["investment"]["value"] == 521.8
+    assert nanyang["signed"]["investment"]["status"] == "mismatch"
+    flagged = [
+        (e["scope"]["name"], k, part)
+        for r in records.values()
+        for e in r["article"]["events"]
+        if e["type"] == "campaign_round"
+        for k in ("signed", "started", "commissioned")
+        if e.get(k)
+        for part in ("projects", "investment")
+        if e[k].get(part) and e[k][part]["status"] != "verified"
+    ]
+    assert flagged == [("南阳市", "signed", "investment")]  # exactly the wrong figure, and no right one
+    assert records["province_and_city.txt"]["status"] == "ok"
+    again = scenario.run_batch_api(tmp_path / "in", tmp_path / "out")
+    assert (again.cached, vcr.play_count) == (2, 5)  # nothing submitted twice

@@ -121,13 +121,15 @@ def test_uncorrected_errors_are_flagged_exactly() -> None:
 
 
 @pytest.mark.vcr("malformed_json.yaml")
-def test_malformed_output_is_an_error_that_keeps_the_offline_result() -> None:
+def test_malformed_output_is_an_error_that_keeps_all_the_work() -> None:
     with pytest.raises(EngineFailed, match="malformed JSON") as caught:
         SCENARIOS["malformed_json"].run()
-    fallback = caught.value.fallback
-    assert fallback.engine == "offline"
-    assert len(fallback.rounds()) == 2
-    assert any("LLM engine failed" in w for w in fallback.warnings)
+    kept = caught.value.fallback
+    assert any("cut off or malformed" in w for w in kept.warnings)
+    # the round the broken answer began is there, its figures supplied by the patterns and flagged
+    assert [r.scope.name for r in kept.rounds()] == ["河南省", "新乡市"]
+    assert {f.status for f in figures(kept) if f.unit.value != "percent"} <= {Status.MISSED_BY_MODEL, Status.VERIFIED}
+    assert kept.verification.missed_by_model == 12
 
 
 @pytest.mark.vcr("rate_limited_then_ok.yaml")
@@ -182,10 +184,10 @@ def test_cli_llm_failure_prints_offline_result_and_one_error_line(monkeypatch: p
          "--api-key-env", "SUMMARISE_TEST_KEY"],
     )  # fmt: skip
     assert result.exit_code == 10
-    assert result.stdout.startswith("Henan holds phase 8")  # the offline engine's briefing: work kept
-    assert "LLM engine failed" in result.stdout
+    assert result.stdout.startswith("Henan holds phase 8")  # the briefing of what was done: work kept
+    assert "missed_by_model" in result.stdout
     lines = result.stderr.strip().splitlines()
-    assert lines == ["summarise: error: the model's output is not a valid record after 2 attempts (malformed JSON)"]
+    assert lines == ["summarise: error: the model's output was malformed JSON; what parsed is shown, flagged"]
     assert TEST_KEY not in result.stderr + result.stdout
 
 
