@@ -82,7 +82,8 @@ def concurrency(latency: float, levels: list[int]) -> None:
             ideal = n / latency
             print(
                 f"concurrency {n:>3}: {calls:>4} calls in {elapsed:6.2f} s = {rate:6.2f} calls/s;"
-                f" ideal {ideal:6.2f}; {100 * rate / ideal:5.1f}% (peak in flight {after['peak']}, ok {tally.ok + tally.flagged})"
+                f" ideal {ideal:6.2f}; {100 * rate / ideal:5.1f}%"
+                f" (peak in flight {after['peak']}, ok {tally.ok + tally.flagged})"
             )
     finally:
         server.terminate()

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import instructor
 import jiter
 import openai
-from openai.types.chat import ChatCompletionMessageParam
 from instructor import openai_schema
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,

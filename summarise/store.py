@@ -140,7 +140,8 @@ class Store:
 
     def pending(self, batch_id: str) -> list[tuple[str, str, str, list[str], str, str | None]]:
         rows = self.db.execute(
-            "SELECT custom_id, cache_key, text_hash, names, text, encoding FROM pending WHERE batch_id = ? ORDER BY custom_id",
+            "SELECT custom_id, cache_key, text_hash, names, text, encoding FROM pending "
+            "WHERE batch_id = ? ORDER BY custom_id",
             (batch_id,),
         ).fetchall()
         return [(cid, key, sha, json.loads(names), text, enc) for cid, key, sha, names, text, enc in rows]
