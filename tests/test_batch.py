@@ -15,11 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 from corpus import generate
 from helpers import fixture_text, summarise_exe
-from llm_scenarios import SCENARIOS
+from llm_scenarios import PROVINCE_AND_CITY, SCENARIOS
 from typer.testing import CliRunner
 
 from summarise.batch import BatchOptions, run_batch
 from summarise.cli import app
+from summarise.drafts import CheckContext, DraftArticle, Extraction
+from summarise.errors import ProviderError
+from summarise.records import AttemptUsage, Usage
 from summarise.report import write_report
 from summarise.settings import Engine, Settings
 from summarise.sinks import write_outputs
@@ -182,3 +185,40 @@ def test_batch_api_path_verifies_and_stores_like_live(tmp_path: Path, vcr) -> No
     assert records["province_and_city.txt"]["status"] == "ok"
     again = scenario.run_batch_api(tmp_path / "in", tmp_path / "out")
     assert (again.cached, vcr.play_count) == (2, 5)  # nothing submitted twice
+
+
+class FlakyExtractor:
+    """A fake model (the runner takes any extractor): fails while `down`, answers well after."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.calls = 0
+
+    async def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
+        self.calls += 1
+        if self.down:
+            raise ProviderError("server error 500 from the fake endpoint after 3 attempts; giving up")
+        draft = DraftArticle.model_validate(PROVINCE_AND_CITY, context={"check": check})
+        return Extraction(
+            draft, Usage(model="fake", attempts=[AttemptUsage(attempt=1, prompt_tokens=1, completion_tokens=1)])
+        )
+
+
+def test_retry_failed_takes_up_earlier_failures_and_only_then(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    settings = SCENARIOS["good_province_and_city"].settings()
+    fake = FlakyExtractor()
+    out = tmp_path / "out"
+    first = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
+    assert (first.failed, fake.calls) == (1, 1)
+    fake.down = False
+    again = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
+    assert (again.failed, fake.calls) == (1, 1)  # a known failure is not paid for again by default
+    retried = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, retry_failed=True), extractor=fake)
+    assert (retried.ok, retried.failed, fake.calls) == (1, 0, 2)
+    write_outputs(out)
+    [record] = jsonl(out / "articles.jsonl")
+    assert record["status"] == "ok"
+    assert jsonl(out / "failures.jsonl") == []

@@ -6,6 +6,7 @@ for the good-model cassettes, that nothing is.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -197,3 +198,21 @@ def test_cli_says_in_one_line_when_it_falls_back_to_offline(monkeypatch: pytest.
     result = CliRunner().invoke(app, [str(FIXTURES / "province_and_city.txt"), "-f", "json"])
     assert result.exit_code == 0
     assert result.stderr == "summarise: no API key configured ($OPENAI_API_KEY); using the offline engine\n"
+
+
+@pytest.mark.vcr("hallucination_kept_flagged.yaml")
+def test_cli_strict_exits_11_and_verbose_shows_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARISE_TEST_KEY", TEST_KEY)
+    result = CliRunner().invoke(
+        app,
+        [str(FIXTURES / "province_and_city.txt"), "-f", "json", "--engine", "llm", "--max-retries", "1", "--strict",
+         "-v", "--base-url", "http://127.0.0.1:18089/v1", "--model", "authored-good-model",
+         "--api-key-env", "SUMMARISE_TEST_KEY"],
+    )  # fmt: skip
+    assert result.exit_code == 11
+    data = json.loads(result.stdout)
+    assert data["verification"]["unsupported"] == 1
+    assert [a["attempt"] for a in data["usage"]["attempts"]] == [1, 2]
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("request 1: ") and lines[1].startswith("request 2: ")
+    assert lines[-1] == "summarise: error: 4 figure(s) not verified against the source (--strict)"

@@ -83,3 +83,22 @@ def test_every_format_holds_the_figures(fmt: Format) -> None:
     out = render(summarise_text(TEXT), fmt)
     assert "4263.5" in out.replace(",", "")
     assert "Lou Yangsheng" in out or "楼阳生" in out
+
+
+def test_rich_terminal_rendering_shows_the_table_and_the_flag() -> None:
+    from rich.console import Console
+
+    from summarise.render import print_rich
+
+    article = summarise_text(TEXT)
+    signed = article.rounds()[0].signed
+    assert signed and signed.projects
+    signed.projects.value = 518
+    verify_article(TEXT, article)
+    console = Console(record=True, width=220, color_system=None)
+    print_rich(article, console)
+    out = console.export_text()
+    assert "Henan holds phase 8" in out
+    assert "518 ⚠ mismatch: the source says 581, not 518" in out
+    assert "Lou Yangsheng" in out
+    assert "13 of 14 figures verified against the source; 1 flagged ⚠." in out
