@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from summarise.briefing import FLAG
 from summarise.cli import app
 from summarise.errors import ProviderError
-from summarise.pipeline import EngineFailed
+from summarise.pipeline import EngineFailed, summarise_text
 from summarise.records import Article, Status
 from summarise.render import Format, render
 from summarise.verify import figures
@@ -214,5 +214,26 @@ def test_cli_strict_exits_11_and_verbose_shows_tokens(monkeypatch: pytest.Monkey
     assert data["verification"]["unsupported"] == 1
     assert [a["attempt"] for a in data["usage"]["attempts"]] == [1, 2]
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("request 1: ") and lines[1].startswith("request 2: ")
+    assert lines[0].startswith("request 1: ")
+    assert lines[1].startswith("request 2: ")
     assert lines[-1] == "summarise: error: 4 figure(s) not verified against the source (--strict)"
+
+
+@pytest.mark.vcr("llamacpp_gemma3_270m.yaml")
+def test_real_tiny_model_is_wrong_and_every_error_is_flagged() -> None:
+    """Recorded from llama-cpp-python's server with gemma-3-270m (Q4_K_M): real, small, wrong."""
+    with pytest.raises(EngineFailed, match="malformed JSON") as caught:
+        SCENARIOS["llamacpp_gemma3_270m"].run()
+    article = caught.value.fallback
+    assert article.engine == "llm:gemma-3-270m"
+    offline = summarise_text((FIXTURES / "traditional_web.txt").read_text(encoding="utf-8"))
+    right = {f.value for f in figures(offline)}
+    for figure in figures(article):  # nothing unflagged unless the source states it
+        if figure.status is Status.VERIFIED:
+            assert figure.value in right
+    assert article.verification.missed_by_model == 6  # the model reported none of the six figures
+    assert prose_flags(article) == ["1000", "351.4 billion", "100 million", "351.4 billion", "100 million"]
+    assert all(p.name in "楼阳生王凯" for p in article.people)  # invented names are left out
+    assert any("not in the source, left out" in w for w in article.warnings)
+    text = render(article, Format.TEXT)
+    assert text.splitlines()[0] == "1000 [⚠ 1000: not a number of the source]"

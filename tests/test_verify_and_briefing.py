@@ -92,7 +92,8 @@ def test_rich_terminal_rendering_shows_the_table_and_the_flag() -> None:
 
     article = summarise_text(TEXT)
     signed = article.rounds()[0].signed
-    assert signed and signed.projects
+    assert signed
+    assert signed.projects
     signed.projects.value = 518
     verify_article(TEXT, article)
     console = Console(record=True, width=220, color_system=None)
