@@ -64,7 +64,7 @@ def concurrency(latency: float, levels: list[int]) -> None:
                 time.sleep(0.1)
         print(f"stub latency {latency:g} s per call; one model call per article (max_retries 0)")
         for n in levels:
-            articles = max(2 * n, 16) * 3
+            articles = max(20 * n, 30)  # enough waves that start-up (pool, imports) is amortised
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp) / "in"
                 _write(folder, articles)

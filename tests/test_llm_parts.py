@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx2
 import openai
@@ -201,3 +202,40 @@ def test_async_extractor_replays_the_same_cassette() -> None:
     extraction = asyncio.run(extractor.extract(text, fact_hints(article), check_context(text, facts, article)))
     assert [r.scope for r in extraction.draft.rounds] == ["河南省", "新乡市"]
     assert extraction.unresolved == []
+
+
+def test_instructor_type_walk_runs_once_per_class_and_still_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import instructor.v2.validation.async_validators as module
+
+    from summarise import llm
+
+    walked: list[type] = []
+
+    def original(model: Any) -> None:
+        walked.append(model)
+        if model is Bad:
+            raise TypeError("async validators are not run")
+
+    class Good:
+        pass
+
+    class Bad:
+        pass
+
+    monkeypatch.setattr(module, "reject_async_validators", original)
+    llm._check_async_validators_once()
+    module.reject_async_validators(Good)
+    module.reject_async_validators(Good)
+    for _ in range(2):
+        with pytest.raises(TypeError):
+            module.reject_async_validators(Bad)
+    assert walked == [Good, Bad, Bad]
+
+
+def test_salvage_keeps_what_fits_the_schema_of_a_broken_answer() -> None:
+    from summarise.llm import salvage
+
+    draft = salvage({"rounds": [{"scope": "河南省", "phase": "nine"}, {"scope": "郑州市", "phase": 3}], "people": [{"title": "x"}]})
+    assert draft.headline_english == ""
+    assert [(r.scope, r.phase) for r in draft.rounds] == [("郑州市", 3)]
+    assert draft.people == []
