@@ -31,6 +31,7 @@ from corpus import generate  # noqa: E402
 
 from summarise.batch import BatchOptions, run_batch  # noqa: E402
 from summarise.pipeline import summarise_file  # noqa: E402
+from summarise.render import Format, render  # noqa: E402
 from summarise.settings import Engine, Mode, Settings  # noqa: E402
 
 
@@ -101,8 +102,19 @@ def offline(count: int) -> None:
         start = time.perf_counter()
         for path in paths:
             summarise_file(path)
+        engine_only = count / (time.perf_counter() - start)
+        print(f"one by one, engine only (summarise_file):            {engine_only:8.1f} articles/s per core")
+        start = time.perf_counter()
+        for path in paths:
+            render(summarise_file(path), Format.TEXT)
         single = count / (time.perf_counter() - start)
-        print(f"one by one, one process:  {single:8.1f} articles/s = {single:8.1f} per core")
+        print(f"one by one, the single-file job (file -> briefing):  {single:8.1f} articles/s per core")
+        exe = Path(sys.executable).parent / "summarise"
+        start = time.perf_counter()
+        for path in paths[:20]:
+            subprocess.run([str(exe), str(path), "--engine", "offline", "-f", "text"], capture_output=True, check=True)
+        per_file = 20 / (time.perf_counter() - start)
+        print(f"one by one, `summarise FILE` per file (process start): {per_file:8.1f} articles/s per core")
         start = time.perf_counter()
         tally = run_batch(
             [str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=Path(tmp) / "out", workers=cores)
@@ -110,8 +122,8 @@ def offline(count: int) -> None:
         elapsed = time.perf_counter() - start
         rate = count / elapsed
         print(
-            f"summarise batch, {cores} workers: {rate:8.1f} articles/s = {rate / cores:8.1f} per core"
-            f" (ok {tally.ok}, flagged {tally.flagged}, failed {tally.failed}; outputs not included)"
+            f"summarise batch, {cores} workers:                         {rate / cores:8.1f} articles/s per core"
+            f" ({rate:.1f} in all; ok {tally.ok}, flagged {tally.flagged}, failed {tally.failed})"
         )
         from summarise.report import write_report
         from summarise.sinks import write_outputs

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,24 +76,90 @@ class _Prepared:
     article_json: str | None
     facts: Facts | None
     error: str | None
+    status: str = "failed"
 
 
-def prepare_member(name: str, data: bytes, keep_facts: bool) -> _Prepared:
-    """Runs in a worker process: decode, hash, offline engine."""
+def prepare_member(name: str, data: bytes | None, keep_facts: bool) -> _Prepared:
+    """Runs in a worker process: read (plain files), decode, hash, offline engine."""
     try:
+        if data is None:
+            data = Path(name).read_bytes()
         src = decode_bytes(data, name=name)
         article, facts = offline_article(src.text, source=name, encoding=src.encoding)
         return _Prepared(
             name,
-            src.text,
+            src.text if keep_facts else None,  # the LLM engine needs the text; the offline one is done
             src.encoding,
             text_hash(src.text),
             article.model_dump_json(),
             facts if keep_facts else None,
             None,
+            status_of(article),
         )
     except SummariseError as exc:
         return _Prepared(name, None, None, None, None, None, str(exc))
+    except OSError as exc:
+        return _Prepared(name, None, None, None, None, None, f"{name}: cannot be read ({exc.strerror or exc})")
+
+
+def prepare_chunk(items: list[tuple[str, bytes | None]], keep_facts: bool) -> list[_Prepared]:
+    """Several members per trip to a worker: one round of inter-process traffic for many articles."""
+    return [prepare_member(name, data, keep_facts) for name, data in items]
+
+
+def _chunks(
+    items: Iterator[Member | Failure], size: int, max_bytes: int = 4_000_000
+) -> Iterator[list[Member | Failure]]:
+    chunk: list[Member | Failure] = []
+    held = 0
+    for item in items:
+        chunk.append(item)
+        held += len(item.data) if isinstance(item, Member) and item.data else 0
+        if len(chunk) >= size or held >= max_bytes:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
+_WORKER_STORES: dict[str, Store] = {}
+
+
+def offline_chunk(
+    state: str, engine: str, members: list[tuple[str, bytes | None]], failures: list[tuple[str, str]]
+) -> dict[str, int]:
+    """Runs in a worker: the offline engine for a chunk, stored in one commit (a kill loses at most
+    this chunk, which the next run redoes). Writing here, not in the coordinating process, is
+    what lets the batch keep pace with every core."""
+    store = _WORKER_STORES.get(state)
+    if store is None:
+        store = _WORKER_STORES[state] = Store(Path(state))
+    counts = {"ok": 0, "flagged": 0, "failed": len(failures), "cached": 0}
+    finished = store.finished_sources([name for name, _ in members])
+    prepared = [prepare_member(name, data, False) for name, data in members if name not in finished]
+    keys = {p.name: cache_key(p.sha, engine, "-", SCHEMA_VERSION) for p in prepared if p.sha}
+    known = store.known_statuses(set(keys.values()))
+    with store.transaction():
+        for name, reason in failures:
+            store.fail_source(name, reason)
+        for name, _ in members:
+            if name in finished:  # finished by an earlier, interrupted run
+                counts["cached"] += 1
+                counts[finished[name]] += 1
+        for p in prepared:
+            if p.sha is None or p.article_json is None:
+                store.fail_source(p.name, p.error or "unreadable")
+                counts["failed"] += 1
+                continue
+            key = keys[p.name]
+            if key in known:  # the same text elsewhere, now or before: stored once
+                store.link(p.name, key, known[key])
+                counts["cached"] += 1
+            else:
+                store.save(Result(key, p.sha, p.status, p.article_json, None), p.name)
+                known[key] = p.status
+            counts[known[key]] += 1
+    return counts
 
 
 def status_of(article: Article) -> str:
@@ -128,44 +194,72 @@ class BatchRunner:
         return cache_key(sha, self.engine_name, self.prompts, SCHEMA_VERSION)
 
     async def run(self, paths: list[str]) -> Tally:
-        self.total = count_members(paths, self.options.selection)
-        self._on_progress(self.tally, self.total)
-        window = max(self.options.concurrency, 2 * self.options.workers)
-        gate = asyncio.Semaphore(window)
+        # Counted beside the work, not before it: the bar learns its total a moment later.
+        counting = asyncio.create_task(asyncio.to_thread(count_members, paths, self.options.selection))
+        counting.add_done_callback(lambda t: setattr(self, "total", t.result()) if not t.exception() else None)
+        llm = self.engine is Engine.LLM
+        size = 8 if llm else 64
+        # Chunks in flight: enough to keep every worker busy and every model slot filled.
+        gate = asyncio.Semaphore(2 * self.options.workers + (-(-self.options.concurrency // size) + 1 if llm else 0))
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(max_workers=self.options.workers) as pool:
-            for item in find_members(paths, self.options.selection):
+            for chunk in _chunks(find_members(paths, self.options.selection), size):
                 await gate.acquire()
-                task = asyncio.create_task(self._handle(item, pool, loop))
+                task = asyncio.create_task(self._chunk(chunk, pool, loop))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _: gate.release())
             await asyncio.gather(*tasks)
+        await counting
+        self._on_progress(self.tally, self.total)
         self.store.close()
         close = getattr(self._extractor, "aclose", None)
         if close is not None:
             await close()  # before the loop ends, or its connections complain at exit
         return self.tally
 
-    async def _handle(self, item: Member | Failure, pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop) -> None:
+    async def _chunk(
+        self, chunk: list[Member | Failure], pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        if self.engine is Engine.OFFLINE:  # the whole job, writes included, happens in a worker
+            members = [(m.name, m.data) for m in chunk if isinstance(m, Member)]
+            failures = [(f.name, f.reason) for f in chunk if isinstance(f, Failure)]
+            state = str(self.store.path)
+            counts = await loop.run_in_executor(pool, offline_chunk, state, self.engine_name, members, failures)
+            for status in ("ok", "flagged", "failed"):
+                setattr(self.tally, status, getattr(self.tally, status) + counts[status])
+            self.tally.cached += counts["cached"]
+            self._on_progress(self.tally, self.total)
+            return
+        todo: list[Member] = []
+        finished = self.store.finished_sources([i.name for i in chunk if isinstance(i, Member)])
+        with self.store.transaction():
+            for item in chunk:
+                if isinstance(item, Failure):
+                    self.store.fail_source(item.name, item.reason)
+                    self.tally.count("failed")
+                elif item.name in finished:  # finished by an earlier, interrupted run
+                    self.tally.cached += 1
+                    self.tally.count(finished[item.name])
+                else:
+                    todo.append(item)
+        self._on_progress(self.tally, self.total)
+        if not todo:
+            return
+        items: list[tuple[str, bytes | None]] = [(m.name, m.data) for m in todo]
+        prepared = await loop.run_in_executor(pool, prepare_chunk, items, True)
+        await asyncio.gather(*(self._one_and_report(p) for p in prepared))
+
+    async def _one_and_report(self, prepared: _Prepared) -> None:
         try:
-            await self._one(item, pool, loop)
+            await self._one(prepared)
         finally:
             self._on_progress(self.tally, self.total)
 
-    async def _one(self, item: Member | Failure, pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop) -> None:
-        if isinstance(item, Failure):
-            self.store.fail_source(item.name, item.reason)
-            self.tally.count("failed")
-            return
-        if self.store.source_done(item.name):  # finished by an earlier, interrupted run
-            self.tally.cached += 1
-            self.tally.count(self._status_of_source(item.name))
-            return
-        prepared = await loop.run_in_executor(pool, prepare_member, item.name, item.data, self.engine is Engine.LLM)
+    async def _one(self, prepared: _Prepared) -> None:
         if prepared.sha is None:
-            self.store.fail_source(item.name, prepared.error or "unreadable")
+            self.store.fail_source(prepared.name, prepared.error or "unreadable")
             self.tally.count("failed")
             return
         key = self.key(prepared.sha)
@@ -173,31 +267,24 @@ class BatchRunner:
             await self._in_flight[key]
         known = self.store.result(key)
         if known and (known.status != "failed" or not self.options.retry_failed):
-            self.store.link(item.name, key, known.status, known.error)
+            self.store.link(prepared.name, key, known.status, known.error)
             self.tally.cached += 1
             self.tally.count(known.status)
             return
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = done
         try:
             result = await self._compute(prepared, key)
-            self.store.save(result, item.name)
+            self.store.save(result, prepared.name)
             self.tally.count(result.status)
         finally:
             done.set_result(None)
             del self._in_flight[key]
 
-    def _status_of_source(self, name: str) -> str:
-        row = self.store.db.execute("SELECT status FROM sources WHERE name = ?", (name,)).fetchone()
-        return str(row[0]) if row else "failed"
-
     async def _compute(self, prepared: _Prepared, key: str) -> Result:
         assert prepared.sha is not None
         assert prepared.article_json is not None
         assert prepared.text is not None
-        if self.engine is Engine.OFFLINE:
-            article = Article.model_validate_json(prepared.article_json)
-            return Result(key, prepared.sha, status_of(article), prepared.article_json, None)
         assert prepared.facts is not None
         offline = Article.model_validate_json(prepared.article_json)
         extractor = self._get_extractor()

@@ -69,7 +69,7 @@ def _submit(
             store.fail_source(item.name, item.reason)
             tally.count("failed")
             continue
-        prepared = prepare_member(item.name, item.data, keep_facts=False)
+        prepared = prepare_member(item.name, item.load(), keep_facts=True)
         if prepared.sha is None or prepared.text is None or prepared.article_json is None:
             store.fail_source(item.name, prepared.error or "unreadable")
             tally.count("failed")

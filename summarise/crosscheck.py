@@ -8,7 +8,8 @@ or missed_by_model, prose numbers checked, and domain invariants as warnings. Pu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from summarise.drafts import CheckContext, DraftArticle, DraftBatch, DraftCumulative, DraftRound
 from summarise.facts import Facts
@@ -70,24 +71,17 @@ def disagreements(draft: DraftRound, offline: Article) -> list[str]:
     problems = []
     if fact_round.phase is not None and draft.phase is not None and draft.phase != fact_round.phase:
         problems.append(f"{draft.scope}: the article gives phase {fact_round.phase}, not {draft.phase}")
-    for key in BATCHES:
-        mine: DraftBatch | None = getattr(draft, key)
-        theirs: Batch | None = getattr(fact_round, key)
-        for part in ("projects", "investment"):
-            fact = getattr(theirs, part) if theirs else None
-            claim = getattr(mine, part) if mine else None
-            if fact is None or claim is None:
-                continue
-            if abs(claim.value - fact.value) > 1e-6:
-                quote = fact.evidence.quote if fact.evidence else ""
-                problems.append(
-                    f"{draft.scope} {key}.{part}: the article states {fact.value:g} ({quote!r}), not {claim.value:g}"
-                )
-            elif part == "investment" and claim.qualifier is not fact.qualifier:
-                problems.append(
-                    f"{draft.scope} {key}.investment: the article says {fact.qualifier.value} "
-                    f"({fact.as_written}), not {claim.qualifier.value}"
-                )
+    for key, part, claim, fact in _paired(draft, fact_round):
+        if abs(claim.value - fact.value) > 1e-6:
+            quote = fact.evidence.quote if fact.evidence else ""
+            problems.append(
+                f"{draft.scope} {key}.{part}: the article states {fact.value:g} ({quote!r}), not {claim.value:g}"
+            )
+        elif part == "investment" and claim.qualifier is not fact.qualifier:
+            problems.append(
+                f"{draft.scope} {key}.investment: the article says {fact.qualifier.value} "
+                f"({fact.as_written}), not {claim.qualifier.value}"
+            )
     return problems
 
 
@@ -203,24 +197,27 @@ def _against_facts(article: Article, offline: Article) -> None:
         fact_round = next((f for f in offline.rounds() if f.scope.name == r.scope.name and f.phase == r.phase), None)
         if fact_round is None:
             continue
-        for key in BATCHES:
-            mine, theirs = getattr(r, key), getattr(fact_round, key)
-            for part in ("projects", "investment"):
-                claim = getattr(mine, part) if mine else None
-                fact = getattr(theirs, part) if theirs else None
-                if claim is None or fact is None:
-                    continue
-                if abs(claim.value - fact.value) > 1e-6:
-                    said = f"the article states {fact.value:g} ({fact.as_written})"
-                    if claim.status is Status.UNSUPPORTED:  # a quote not in the source stays unsupported
-                        claim.note = f"{claim.note}; {said}"
-                    else:
-                        claim.status, claim.note = Status.MISMATCH, said
-                elif claim.qualifier is not fact.qualifier:
-                    claim.status = Status.MISMATCH
-                    claim.note = (
-                        f"the article hedges it: {fact.qualifier.english.strip() or 'exact'} ({fact.as_written})"
-                    )
+        for _, _, claim, fact in _paired(r, fact_round):
+            if abs(claim.value - fact.value) > 1e-6:
+                said = f"the article states {fact.value:g} ({fact.as_written})"
+                if claim.status is Status.UNSUPPORTED:  # a quote not in the source stays unsupported
+                    claim.note = f"{claim.note}; {said}"
+                else:
+                    claim.status, claim.note = Status.MISMATCH, said
+            elif claim.qualifier is not fact.qualifier:
+                claim.status = Status.MISMATCH
+                claim.note = f"the article hedges it: {fact.qualifier.english.strip() or 'exact'} ({fact.as_written})"
+
+
+def _paired(mine: DraftRound | CampaignRound, theirs: CampaignRound) -> Iterator[tuple[str, str, Any, Figure]]:
+    """(batch, part, the model's figure, the patterns' figure) for each slot both fill."""
+    for key in BATCHES:
+        a, b = getattr(mine, key), getattr(theirs, key)
+        for part in ("projects", "investment"):
+            claim = getattr(a, part) if a else None
+            fact: Figure | None = getattr(b, part) if b else None
+            if claim is not None and fact is not None:
+                yield key, part, claim, fact
 
 
 def _add_missed(article: Article, offline: Article) -> None:

@@ -10,6 +10,7 @@ messages are what instructor sends back to the model when it re-asks.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +59,9 @@ class _DraftFigure(_Draft):
                 raise ValueError(f"{note}: quote {self.quote!r} with value {figure.value:g}")
         return self
 
+    @abstractmethod
     def to_figure(self) -> Figure:
-        raise NotImplementedError
+        """The domain figure, with the quote as evidence (offsets found by the verifier)."""
 
 
 class DraftCount(_DraftFigure):

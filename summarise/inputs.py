@@ -26,10 +26,14 @@ TEXT_SUFFIXES = (".txt", ".text", ".md")
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One article's raw bytes. The generator reads each only when the runner asks for it."""
+    """One article. An archive member carries its bytes; a plain file is read where it is
+    processed (a worker process), so the coordinating process never reads article files."""
 
     name: str  # 'folder/a.txt' or 'pages.zip!2024/a.txt'
-    data: bytes
+    data: bytes | None = None
+
+    def load(self) -> bytes:
+        return self.data if self.data is not None else Path(self.name).read_bytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,7 @@ def _file(path: Path, read: bool = True) -> Member | Failure:
         size = path.stat().st_size
         if size > MAX_MEMBER_BYTES:
             return Failure(str(path), f"{size:,} bytes is above the cap of {MAX_MEMBER_BYTES:,}")
-        return Member(str(path), path.read_bytes() if read else b"")
+        return Member(str(path))
     except OSError as exc:
         return Failure(str(path), f"cannot be read ({exc.strerror or exc})")
 
@@ -153,7 +157,7 @@ def _zip(path: Path, selection: Selection, read: bool) -> Iterator[Member | Fail
                 yield Failure(str(path), "archive exceeds the uncompressed size cap; the rest are skipped")
                 return
             if not read:
-                yield Member(name, b"")
+                yield Member(name)
                 continue
             try:
                 with archive.open(info) as f:
@@ -193,4 +197,4 @@ def _tar(path: Path, selection: Selection, read: bool) -> Iterator[Member | Fail
                 yield Failure(str(path), "archive exceeds the uncompressed size cap; the rest are skipped")
                 return
             f = archive.extractfile(info) if read else None
-            yield Member(name, f.read() if f else b"")
+            yield Member(name, f.read() if f else None)

@@ -332,27 +332,31 @@ class LLMExtractor:
         self._transport = _Transport(settings, sleep)
 
     def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
-        log = _UsageLog(self.settings.model, dict(self.settings.prices))
-        hooks = Hooks()  # per call, so concurrent calls keep their own usage
-        hooks.on("completion:response", log)
+        log, request = _request(self.settings, article, hints, check)
         try:
-            draft: DraftArticle = self._transport.call(
-                lambda: self._client.chat.completions.create(
-                    hooks=hooks,
-                    model=self.settings.model,
-                    response_model=_WIRE_MODEL,
-                    messages=build_messages(article, hints),
-                    max_retries=self.settings.max_retries,
-                    context={"check": check},
-                    temperature=self.settings.temperature,
-                    max_tokens=self.settings.max_tokens,
-                )
-            )
+            draft: DraftArticle = self._transport.call(lambda: self._client.chat.completions.create(**request))
             return Extraction(draft, log.usage)
-        except InstructorRetryException as exc:
+        except (InstructorRetryException, IncompleteOutputException) as exc:
             return _unresolved(exc, self.settings, log.usage)
-        except IncompleteOutputException as exc:
-            return _unresolved(exc, self.settings, log.usage)
+
+
+def _request(
+    settings: Settings, article: str, hints: list[str], check: CheckContext
+) -> tuple[_UsageLog, dict[str, Any]]:
+    """One extraction request for instructor, with its own usage log (concurrent calls stay apart)."""
+    log = _UsageLog(settings.model, dict(settings.prices))
+    hooks = Hooks()
+    hooks.on("completion:response", log)
+    return log, {
+        "hooks": hooks,
+        "model": settings.model,
+        "response_model": _WIRE_MODEL,
+        "messages": build_messages(article, hints),
+        "max_retries": settings.max_retries,
+        "context": {"check": check},
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+    }
 
 
 class AsyncLLMExtractor:
@@ -371,24 +375,9 @@ class AsyncLLMExtractor:
         await self._raw.close()
 
     async def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
-        log = _UsageLog(self.settings.model, dict(self.settings.prices))
-        hooks = Hooks()
-        hooks.on("completion:response", log)
+        log, request = _request(self.settings, article, hints, check)
         try:
-            draft: DraftArticle = await self._transport.acall(
-                lambda: self._client.chat.completions.create(
-                    hooks=hooks,
-                    model=self.settings.model,
-                    response_model=_WIRE_MODEL,
-                    messages=build_messages(article, hints),
-                    max_retries=self.settings.max_retries,
-                    context={"check": check},
-                    temperature=self.settings.temperature,
-                    max_tokens=self.settings.max_tokens,
-                )
-            )
+            draft: DraftArticle = await self._transport.acall(lambda: self._client.chat.completions.create(**request))
             return Extraction(draft, log.usage)
-        except InstructorRetryException as exc:
-            return _unresolved(exc, self.settings, log.usage)
-        except IncompleteOutputException as exc:
+        except (InstructorRetryException, IncompleteOutputException) as exc:
             return _unresolved(exc, self.settings, log.usage)

@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,13 +79,32 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Worker processes write too: wait for the lock rather than fail on it.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._in_tx = False
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit; the writes inside do not commit on their own."""
+        if self._in_tx:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")  # take the write lock now, so waiting for it can work
+        self._in_tx = True
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_tx = False
 
     def result(self, key: str) -> Result | None:
         row = self.db.execute(
@@ -96,8 +117,7 @@ class Store:
     def save(self, result: Result, source: str) -> None:
         """Record a result and the source it came from, in one transaction."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.cache_key, result.text_hash, result.status, result.article_json, result.error,
@@ -115,9 +135,28 @@ class Store:
     def fail_source(self, source: str, reason: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, NULL, 'failed', ?)", (source, reason))
 
-    def source_done(self, source: str) -> bool:
-        row = self.db.execute("SELECT status FROM sources WHERE name = ?", (source,)).fetchone()
-        return row is not None and row[0] != "failed"
+    def finished_sources(self, names: list[str]) -> dict[str, str]:
+        """Of these sources, those an earlier run finished (not failed), with their status."""
+        found: dict[str, str] = {}
+        for start in range(0, len(names), 500):
+            part = names[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT name, status FROM sources WHERE status != 'failed' AND name IN ({marks})", part
+            )
+            found.update({str(n): str(s) for n, s in rows})
+        return found
+
+    def known_statuses(self, keys: set[str], *, include_failed: bool = False) -> dict[str, str]:
+        """Status of the results already stored under these keys."""
+        found: dict[str, str] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT cache_key, status FROM results WHERE cache_key IN ({marks})", part)
+            found.update({str(k): str(s) for k, s in rows if include_failed or s != "failed"})
+        return found
 
     def open_api_batch(self) -> str | None:
         row = self.db.execute(
@@ -127,8 +166,7 @@ class Store:
 
     def record_api_batch(self, batch_id: str, pending: list[tuple[str, str, str, list[str], str, str | None]]) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self.db.execute("INSERT INTO api_batches VALUES (?, 'submitted', ?)", (batch_id, now))
             self.db.executemany(
                 "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -147,7 +185,6 @@ class Store:
         return [(cid, key, sha, json.loads(names), text, enc) for cid, key, sha, names, text, enc in rows]
 
     def close_api_batch(self, batch_id: str) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self.db.execute("UPDATE api_batches SET status = 'collected' WHERE id = ?", (batch_id,))
             self.db.execute("DELETE FROM pending WHERE batch_id = ?", (batch_id,))

@@ -235,7 +235,9 @@ def test_instructor_type_walk_runs_once_per_class_and_still_refuses(monkeypatch:
 def test_salvage_keeps_what_fits_the_schema_of_a_broken_answer() -> None:
     from summarise.llm import salvage
 
-    draft = salvage({"rounds": [{"scope": "河南省", "phase": "nine"}, {"scope": "郑州市", "phase": 3}], "people": [{"title": "x"}]})
+    draft = salvage(
+        {"rounds": [{"scope": "河南省", "phase": "nine"}, {"scope": "郑州市", "phase": 3}], "people": [{"title": "x"}]}
+    )
     assert draft.headline_english == ""
     assert [(r.scope, r.phase) for r in draft.rounds] == [("郑州市", 3)]
     assert draft.people == []
