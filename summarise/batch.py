@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -125,6 +127,14 @@ def _chunks(
 _WORKER_STORES: dict[str, Store] = {}
 
 
+def _die_with_parent() -> None:
+    """A worker ends when the run is killed (kill -9 included), not later, beside the next run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def offline_chunk(
     state: str, engine: str, members: list[tuple[str, bytes | None]], failures: list[tuple[str, str]]
 ) -> dict[str, int]:
@@ -203,7 +213,7 @@ class BatchRunner:
         gate = asyncio.Semaphore(2 * self.options.workers + (-(-self.options.concurrency // size) + 1 if llm else 0))
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(max_workers=self.options.workers) as pool:
+        with ProcessPoolExecutor(max_workers=self.options.workers, initializer=_die_with_parent) as pool:
             for chunk in _chunks(find_members(paths, self.options.selection), size):
                 await gate.acquire()
                 task = asyncio.create_task(self._chunk(chunk, pool, loop))
