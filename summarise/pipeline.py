@@ -8,10 +8,8 @@ This is the public Python API as well (`summarise_text`, `summarise_file`), for 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from summarise.crosscheck import build_article, check_context
-from summarise.drafts import CheckContext, Extraction
 from summarise.errors import InputTooLarge, ProviderError
 from summarise.facts import Facts, find_facts
 from summarise.normalise import normalise
@@ -20,6 +18,9 @@ from summarise.records import Article
 from summarise.settings import Engine, Settings
 from summarise.sources import DEFAULT_MAX_BYTES, SourceText, decode_bytes, read_source
 from summarise.verify import verify_article
+
+if TYPE_CHECKING:  # the LLM engine's modules load when a model is used, not for `summarise FILE`
+    from summarise.drafts import CheckContext, Extraction
 
 
 class Extractor(Protocol):
@@ -75,6 +76,8 @@ def summarise_text(
 
         extractor = LLMExtractor(settings)
     try:
+        from summarise.crosscheck import check_context
+
         extraction = extractor.extract(text, fact_hints(article), check_context(text, facts, article))
     except ProviderError as exc:
         raise _failed(exc, article) from None
@@ -94,6 +97,8 @@ async def summarise_text_async(
     article, facts = prepared or offline_article(text, source=source, encoding=encoding)
     _check_length(text, source, settings)
     try:
+        from summarise.crosscheck import check_context
+
         extraction = await extractor.extract(text, fact_hints(article), check_context(text, facts, article))
     except ProviderError as exc:
         raise _failed(exc, article) from None
@@ -131,6 +136,8 @@ def llm_article(
             f"after {settings.max_retries} re-ask(s) the model still disagreed with the source: "
             + "; ".join(extraction.unresolved[:5])
         )
+    from summarise.crosscheck import build_article
+
     article = build_article(
         extraction.draft,
         source=text,
