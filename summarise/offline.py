@@ -333,12 +333,20 @@ def _dedupe(events: list[Event]) -> list[Event]:
     seen: set[str] = set()
     kept: list[Event] = []
     for event in events:
-        key = event.model_dump_json(exclude={"phase_evidence", "date"}, round_trip=True)
-        key = re.sub(r'"(evidence|as_found)":\{[^{}]*\}|"as_found":"[^"]*"', "", key)
+        key = repr(_what_it_says(event.model_dump(exclude={"phase_evidence", "date"})))
         if key not in seen:
             seen.add(key)
             kept.append(event)
     return kept
+
+
+def _what_it_says(value: object) -> object:
+    """A record without where it was found (evidence, the wording of its scope): its content."""
+    if isinstance(value, dict):
+        return {k: _what_it_says(v) for k, v in value.items() if k not in ("evidence", "as_found")}
+    if isinstance(value, list):
+        return [_what_it_says(v) for v in value]
+    return value
 
 
 def _other_figures(page: _Page, consumed: list[tuple[int, int]]) -> list[Event]:
