@@ -43,3 +43,13 @@ def test_prompts_ship_with_the_package_and_declare_a_version() -> None:
     assert (resource_dir("prompts") / "extract.system.j2").is_file()
     assert declared_variables("extract.user.j2") == {"article", "characters", "facts"}
     assert prompts_version() == "system1+user1"
+
+
+def test_tests_cannot_reach_the_network() -> None:
+    """--block-network (pytest-recording) is on for the whole suite: only cassettes answer."""
+    import socket
+
+    import pytest
+
+    with socket.socket() as s, pytest.raises(RuntimeError, match="Network is disabled"):
+        s.connect(("127.0.0.1", 9))
