@@ -9,6 +9,7 @@ each field taking the value most sources give, and every disagreement is listed 
 from __future__ import annotations
 
 import html
+import math
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def _bar_chart(title: str, rounds: list[MergedRound], part: str, unit: str) -> s
     if not data:
         data = [(m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS]) for m in rounds if m.phase]
     width, height, left, bottom = 720, 300, 70, 40
-    top = max((v for _, vs in data for v in vs), default=1.0) or 1.0
+    top = _nice_ceiling(max((v for _, vs in data for v in vs), default=1.0) or 1.0)
     group = (width - left - 20) / max(1, len(data))
     bar = group / 4
     parts = [
@@ -175,11 +176,18 @@ def _bar_chart(title: str, rounds: list[MergedRound], part: str, unit: str) -> s
             f'<text x="{x0 + 1.5 * bar:.1f}" y="{height - bottom + 14}" font-size="11" '
             f'text-anchor="middle">{phase}</text>'
         )
+    parts.append(f'<text x="{width - 10}" y="{height - bottom + 28}" font-size="11" text-anchor="end">phase</text>')
     for j, key in enumerate(BATCH_KEYS):
         parts.append(f'<rect x="{left + j * 130}" y="{height - 14}" width="10" height="10" fill="{_COLOURS[key]}"/>')
         parts.append(f'<text x="{left + j * 130 + 14}" y="{height - 5}" font-size="11">{key}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _nice_ceiling(value: float) -> float:
+    """The next round number (1, 2, 2.5 or 5 times a power of ten), so the axis reads well."""
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
 
 def render_html(s: Summary) -> str:
