@@ -186,8 +186,8 @@ def _bar_chart(title: str, rounds: list[MergedRound], part: str, unit: str) -> s
 
 def _nice_ceiling(value: float) -> float:
     """The next round number (1, 2, 2.5 or 5 times a power of ten), so the axis reads well."""
-    power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    power = 10.0 ** math.floor(math.log10(value))
+    return float(next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value))
 
 
 def render_html(s: Summary) -> str:
