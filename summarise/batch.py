@@ -23,7 +23,7 @@ from pathlib import Path
 
 from summarise.errors import SummariseError
 from summarise.facts import Facts
-from summarise.inputs import Failure, Member, Selection, count_members, find_members
+from summarise.inputs import MAX_MEMBER_BYTES, Failure, Member, Selection, count_members, find_members
 from summarise.limits import RateLimiter, estimate_tokens
 from summarise.pipeline import AsyncExtractor, EngineFailed, offline_article, summarise_text_async
 from summarise.prompts import prompts_version
@@ -85,6 +85,9 @@ def prepare_member(name: str, data: bytes | None, keep_facts: bool) -> _Prepared
     """Runs in a worker process: read (plain files), decode, hash, offline engine."""
     try:
         if data is None:
+            size = os.stat(name).st_size
+            if size > MAX_MEMBER_BYTES:
+                return _Prepared(name, None, None, None, None, None, f"{name}: {size:,} bytes is above the cap")
             data = Path(name).read_bytes()
         src = decode_bytes(data, name=name)
         article, facts = offline_article(src.text, source=name, encoding=src.encoding)

@@ -10,6 +10,7 @@ caps on member count and sizes that stop an archive bomb before it is decompress
 from __future__ import annotations
 
 import fnmatch
+import os
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -91,14 +92,28 @@ def _list_file(path: Path, selection: Selection, read: bool) -> Iterator[Member 
 
 
 def _folder(root: Path, selection: Selection, read: bool) -> Iterator[Member | Failure]:
-    for path in sorted(root.rglob("*")):
-        if path.is_dir() or (path.is_symlink() and not path.resolve().is_relative_to(root.resolve())):
-            continue
-        name = str(path)
+    """Every file below `root`, in sorted path order; plain files are only named here (their
+    size is checked, and their bytes read, by whoever processes them)."""
+    for entry in _sorted_files(root, root.resolve()):
+        path = Path(entry.path)
         if _is_archive(path):
             yield from _archive(path, selection, read)
-        elif selection.wants(name):
-            yield _file(path, read)
+        elif selection.wants(entry.path):
+            yield Member(entry.path)
+
+
+def _sorted_files(folder: Path, top: Path) -> Iterator[os.DirEntry[str]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(top):
+            continue  # a link out of the folder is not part of it
+        if entry.is_dir():
+            yield from _sorted_files(Path(entry.path), top)
+        elif entry.is_file():
+            yield entry
 
 
 def _file(path: Path, read: bool = True) -> Member | Failure:
