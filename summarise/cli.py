@@ -62,6 +62,18 @@ def main(
     """Summarise an article: `summarise FILE` (FILE may be '-' for standard input)."""
 
 
+# Options both commands take, declared once.
+EngineOpt = Annotated[Engine, typer.Option(help="auto: the LLM engine when a key is configured.")]
+PresetOpt = Annotated[str | None, typer.Option(help=f"Endpoint preset: {', '.join(PRESETS)}.")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name (default: the preset's, or $OPENAI_MODEL).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")]
+KeyEnvOpt = Annotated[str | None, typer.Option(help="Environment variable that holds the API key.")]
+ModeOpt = Annotated[Mode | None, typer.Option(help="How the schema is sent (tools, json_schema, json, md_json).")]
+RetriesOpt = Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for one model answer.")]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")]
+
+
 @app.command()
 def run(
     file: Annotated[str, typer.Argument(help="Article text file, or '-' for standard input.")],
@@ -70,25 +82,21 @@ def run(
         typer.Option("--format", "-f", help="Output format; rich on a terminal, text otherwise."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    engine: Annotated[Engine, typer.Option(help="auto: the LLM engine when a key is configured.")] = Engine.AUTO,
-    preset: Annotated[str | None, typer.Option(help=f"Endpoint preset: {', '.join(PRESETS)}.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name (default: the preset's, or $OPENAI_MODEL).")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL).")
-    ] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Environment variable that holds the API key.")] = None,
-    mode: Annotated[
-        Mode | None, typer.Option(help="How the schema is sent (tools, json_schema, json, md_json).")
-    ] = None,
-    max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
+    engine: EngineOpt = Engine.AUTO,
+    preset: PresetOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    mode: ModeOpt = None,
+    max_retries: RetriesOpt = 2,
     max_chars: Annotated[int, typer.Option(help="Refuse longer articles for the LLM engine.")] = 24_000,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    timeout: TimeoutOpt = 60.0,
     max_tokens: Annotated[int, typer.Option(help="Cap on the tokens of one answer.")] = 4096,
     http_attempts: Annotated[int, typer.Option(help="Tries per request on 429, 5xx, timeouts.")] = 5,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option(help="Exit non-zero when any figure is not verified.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show token usage per request.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Summarise one article into an English briefing."""
     with _errors(debug):
@@ -138,23 +146,23 @@ def batch(
     out: Annotated[Path, typer.Option("--out", help="Output folder (also holds the resumable state).")],
     include: Annotated[list[str], typer.Option(help="Glob of member names to take.")] = ["*.txt"],  # noqa: B006
     exclude: Annotated[list[str], typer.Option(help="Glob of member names to skip.")] = [],  # noqa: B006
-    engine: Annotated[Engine, typer.Option(help="auto: the LLM engine when a key is configured.")] = Engine.AUTO,
-    preset: Annotated[str | None, typer.Option(help=f"Endpoint preset: {', '.join(PRESETS)}.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Environment variable that holds the API key.")] = None,
-    mode: Annotated[Mode | None, typer.Option(help="How the schema is sent.")] = None,
-    max_retries: Annotated[int, typer.Option(help="Re-asks when the model's figures fail the cross-check.")] = 2,
+    engine: EngineOpt = Engine.AUTO,
+    preset: PresetOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    mode: ModeOpt = None,
+    max_retries: RetriesOpt = 2,
     concurrency: Annotated[int, typer.Option(help="Model requests in flight at once.")] = 8,
     workers: Annotated[int, typer.Option(help="Processes for the offline engine (default: all cores).")] = 0,
     rpm: Annotated[int | None, typer.Option(help="Requests per minute, at most.")] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute, at most (estimated).")] = None,
     retry_failed: Annotated[bool, typer.Option(help="Process again the articles that failed before.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for one model answer.")] = 60.0,
+    timeout: TimeoutOpt = 60.0,
     via_batch_api: Annotated[bool, typer.Option(help="Send through the OpenAI Batch API (24 h, half price).")] = False,
     poll_seconds: Annotated[float, typer.Option(help="How often to ask a Batch API job for news.")] = 30.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the summary.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Summarise whole archives into a dataset and a report; resumable and cached."""
     # Imported here: pyarrow and the model SDKs cost a second of start-up `summarise FILE` need not pay.
