@@ -1,6 +1,7 @@
 """The offline engine: deterministic facts assembled into typed event records.
 
-Input: a `NormalisedText` and its `Facts`. Output: events and people as records, with evidence
+Input: a `NormalisedText` and its `Facts`. Output: event records (rounds, cumulative totals, other
+figures) with evidence
 mapped to the original text. Pure: no I/O, no model.
 The page is read as stories (a newspaper page holds several), sentences and clauses; a round is
 a run of batch figures at one scope within one story, its phase and date taken from the story.
@@ -8,33 +9,27 @@ a run of batch figures at one scope within one story, its phase and date taken f
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
 from summarise import facts as F
+from summarise.dates import round_date
 from summarise.gazetteer import PROVINCE, english_place, find_place
-from summarise.glossary import percent_label, title_english
-from summarise.names import to_pinyin
+from summarise.glossary import percent_label
 from summarise.normalise import NormalisedText
+from summarise.page import Page
 from summarise.records import (
     Batch,
     CampaignRound,
     CumulativeTotal,
     Event,
-    EventDate,
-    Evidence,
     Figure,
     OtherFigure,
-    Person,
     Scope,
     Unit,
 )
 
-CAMPAIGN_START = (2021, 7)  # phase 1 of 三个一批 was held in July 2021, then one a quarter
 _CITY_WORDS = re.compile(r"我市|全市|本市")
 _PROVINCE_WORDS = re.compile(r"全省|我省|河南省|河南全省")
 _CUMULATIVE_WORDS = re.compile(r"截至|累计|共涉及|先后组织|连续")
@@ -51,56 +46,9 @@ class _Scope:
     as_found: str
 
 
-class _Page:
-    """Index of a normalised text: where stories and sentences start and end."""
-
-    def __init__(self, nt: NormalisedText, facts: F.Facts) -> None:
-        self.nt = nt
-        self.text = nt.text
-        self.facts = facts
-        self.stories = [0, *facts.story_starts]
-        self.ends = facts.sentence_ends
-        self.campaign = facts.campaign_mentions
-        counts = Counter(c for p in facts.places if (c := _city_of(p.name)))
-        self.main_city = counts.most_common(1)[0][0] if counts else None
-
-    def story(self, pos: int) -> tuple[int, int]:
-        k = bisect_right(self.stories, pos) - 1
-        end = self.stories[k + 1] if k + 1 < len(self.stories) else len(self.text)
-        return self.stories[k], end
-
-    def sentence(self, pos: int) -> tuple[int, int]:
-        k = bisect_left(self.ends, pos)
-        start = self.ends[k - 1] + 1 if k > 0 else 0
-        end = self.ends[k] if k < len(self.ends) else len(self.text)
-        return start, end
-
-    def clause_prefix(self, pos: int) -> str:
-        start = self.sentence(pos)[0]
-        return re.split(r"[,;:]", self.text[start:pos])[-1]
-
-    def story_city(self, pos: int) -> str | None:
-        a, _ = self.story(pos)
-        before = [c for p in self.facts.places if a <= p.start < pos and (c := _city_of(p.name))]
-        return before[-1] if before else self.main_city
-
-    def has_campaign(self, a: int, b: int) -> bool:
-        k = bisect_left(self.campaign, a)
-        return k < len(self.campaign) and self.campaign[k] < b
-
-    def evidence(self, start: int, end: int) -> Evidence:
-        a, b = self.nt.to_original(start, end)
-        return Evidence(quote=self.nt.original[a:b], start=a, end=b)
-
-
-def _city_of(name: str) -> str | None:
-    place = find_place(name)
-    return place.city if place else None
-
-
 def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
     """Rounds, cumulative totals and the other figures, in text order."""
-    page = _Page(nt, facts)
+    page = Page(nt, facts)
     events: list[Event] = []
     consumed: list[tuple[int, int]] = []
     rounds: list[tuple[CampaignRound, int, tuple[int, int], set[str]]] = []
@@ -184,7 +132,7 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
     return events
 
 
-def _scope_at(page: _Page, pos: int, carried: _Scope | None) -> _Scope:
+def _scope_at(page: Page, pos: int, carried: _Scope | None) -> _Scope:
     """Scope of a figure: its sub-venue, else the scope word nearest before it in the sentence
     (a place name, 我市, 全省), else the scope carried from the story's previous figure."""
     start, _ = page.sentence(pos)
@@ -224,7 +172,7 @@ def _scope_record(scope: _Scope) -> Scope:
     return Scope(name=scope.name, english=english_place(scope.name), level=level, as_found=scope.as_found)
 
 
-def _place_round(page: _Page, round_: CampaignRound, pos: int, story: tuple[int, int]) -> None:
+def _place_round(page: Page, round_: CampaignRound, pos: int, story: tuple[int, int]) -> None:
     """Phase and date of a round: from its story, else from the page (headlines may come last)."""
     phases = [p for p in page.facts.phases if not p.cumulative]
     # A round's own phase is the one "held" (举行); a story also cites earlier phases
@@ -240,73 +188,21 @@ def _place_round(page: _Page, round_: CampaignRound, pos: int, story: tuple[int,
     if phase is not None:
         round_.phase = phase.number
         round_.phase_evidence = page.evidence(phase.start, phase.end)
-    round_.date = _round_date(page, phase, pos, story)
+    round_.date = round_date(page, phase, pos, story)
 
 
 def _last(items: list[F.Phase]) -> F.Phase | None:
     return items[-1] if items else None
 
 
-def _round_date(page: _Page, phase: F.Phase | None, pos: int, story: tuple[int, int]) -> EventDate | None:
-    dates = page.facts.dates
-    chosen: F.Date | None = None
-    if phase is not None:
-        s = page.sentence(phase.start)
-        near = [d for d in dates if s[0] <= d.start < s[1]]
-        chosen = min(near, key=lambda d: abs(d.start - phase.start)) if near else None
-    if chosen is None:
-        in_story = [d for d in dates if story[0] <= d.start < pos]
-        chosen = in_story[0] if in_story else None
-    if chosen is None:
-        return None
-    year, reason = _year(page, chosen, phase)
-    value = None
-    if year is not None:
-        try:
-            value = dt.date(year, chosen.month, chosen.day)
-        except ValueError:
-            reason = f"{year}-{chosen.month}-{chosen.day} is not a calendar date"
-    return EventDate(
-        value=value,
-        month=chosen.month,
-        day=chosen.day,
-        year_inferred=chosen.year is None,
-        reason=reason,
-        evidence=page.evidence(chosen.start, chosen.end),
-    )
-
-
-def _year(page: _Page, date: F.Date, phase: F.Phase | None) -> tuple[int | None, str | None]:
-    if date.year is not None:
-        return date.year, None
-    s = page.sentence(date.start)
-    stated = [y for y in page.facts.years if s[0] <= y.start < s[1]]
-    if stated:
-        return stated[0].year, f"the year {stated[0].year} is written in the same sentence"
-    if phase is not None:
-        return phase_year(phase.number, date.month), (
-            f"from phase {phase.number}: the campaign began in July 2021 with one phase a quarter"
-        )
-    return None, "no year is written and no phase gives one"
-
-
-def phase_year(phase: int, month: int) -> int:
-    """The year in which a dated event of `phase` falls, closest to the phase's quarter."""
-    start_year, start_month = CAMPAIGN_START
-    quarter_index = start_year * 12 + start_month - 1 + (phase - 1) * 3
-    nominal_year, _nominal_month = divmod(quarter_index, 12)
-    candidates = (nominal_year - 1, nominal_year, nominal_year + 1)
-    return min(candidates, key=lambda y: abs((y * 12 + month - 1) - quarter_index))
-
-
-def _batch(page: _Page, item: F.Batch) -> Batch:
+def _batch(page: Page, item: F.Batch) -> Batch:
     return Batch(
         projects=_count_figure(page, item.projects, item.projects_span, item),
         investment=_money_figure(page, item.amount, item),
     )
 
 
-def _count_figure(page: _Page, value: int, span: tuple[int, int], item: F.Batch | F.Total) -> Figure:
+def _count_figure(page: Page, value: int, span: tuple[int, int], item: F.Batch | F.Total) -> Figure:
     return Figure(
         value=value,
         unit=Unit.PROJECTS,
@@ -315,7 +211,7 @@ def _count_figure(page: _Page, value: int, span: tuple[int, int], item: F.Batch 
     )
 
 
-def _money_figure(page: _Page, amount: F.Amount | None, item: F.Batch | F.Total | None = None) -> Figure | None:
+def _money_figure(page: Page, amount: F.Amount | None, item: F.Batch | F.Total | None = None) -> Figure | None:
     if amount is None:
         return None
     where = item or amount
@@ -349,7 +245,7 @@ def _what_it_says(value: object) -> object:
     return value
 
 
-def _other_figures(page: _Page, consumed: list[tuple[int, int]]) -> list[Event]:
+def _other_figures(page: Page, consumed: list[tuple[int, int]]) -> list[Event]:
     def free(a: int, b: int) -> bool:
         return not any(s <= a and b <= e for s, e in consumed)
 
@@ -394,7 +290,7 @@ def _other_figures(page: _Page, consumed: list[tuple[int, int]]) -> list[Event]:
     return [f for _, f in sorted(found, key=lambda x: x[0])]
 
 
-def _context(page: _Page, start: int, end: int) -> str:
+def _context(page: Page, start: int, end: int) -> str:
     """The clause around a figure, as the reader sees it in the original."""
     s, e = page.sentence(start)
     left = max(s, start - 24)
@@ -402,23 +298,3 @@ def _context(page: _Page, start: int, end: int) -> str:
     head = re.split(r"[,;:、]", page.text[left:start])[-1]
     tail = re.split(r"[,;:、]", page.text[end:right])[0]
     return page.text[start - len(head) : end + len(tail)]
-
-
-def build_people(nt: NormalisedText, facts: F.Facts) -> list[Person]:
-    """Officials in order of first mention, each once, with the fullest title found."""
-    by_name: dict[str, Person] = {}
-    for p in facts.people:
-        a, b = nt.to_original(p.start, p.end)
-        known = by_name.get(p.name)
-        if known is None:
-            by_name[p.name] = Person(
-                name=p.name,
-                as_found=nt.original[a:b],
-                pinyin=to_pinyin(p.name),
-                title=p.title,
-                title_english=title_english(p.title) if p.title else None,
-                evidence=Evidence(quote=nt.original[a:b], start=a, end=b),
-            )
-        elif known.title is None and p.title:
-            known.title, known.title_english = p.title, title_english(p.title)
-    return list(by_name.values())

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 from summarise.errors import InputTooLarge, ProviderError
 from summarise.facts import Facts, find_facts
 from summarise.normalise import normalise
-from summarise.offline import build_events, build_people
+from summarise.offline import build_events
+from summarise.people import build_people
 from summarise.records import Article
 from summarise.settings import Engine, Settings
 from summarise.sources import DEFAULT_MAX_BYTES, SourceText, decode_bytes, read_source

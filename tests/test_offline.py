@@ -9,8 +9,8 @@ import pytest
 from helpers import FIXTURES, SAMPLES, fixture_text
 
 from summarise import summarise_file, summarise_text
+from summarise.dates import phase_year
 from summarise.numerals import Qualifier
-from summarise.offline import phase_year
 from summarise.records import Status
 from summarise.scoring import Report, cumulative_fields, round_fields, score_article
 from summarise.verify import figures
