@@ -1,8 +1,7 @@
 """The offline engine: deterministic facts assembled into typed event records.
 
 Input: a `NormalisedText` and its `Facts`. Output: event records (rounds, cumulative totals, other
-figures) with evidence
-mapped to the original text. Pure: no I/O, no model.
+figures) with evidence mapped to the original text. Pure: no I/O, no model.
 The page is read as stories (a newspaper page holds several), sentences and clauses; a round is
 a run of batch figures at one scope within one story, its phase and date taken from the story.
 """
