@@ -16,12 +16,15 @@ from summarise.glossary import TITLES
 from summarise.numerals import Qualifier, parse_int, parse_number, qualifier_of, to_yi
 
 _CN = "零〇一二两三四五六七八九十百千"
-_NUM = rf"(?:\d+(?:\.\d+)?|[{_CN}]+)"
-_INT = rf"(?:\d+|[{_CN}]+)"
+# Numbers start where a run of digits (or of Chinese numerals) starts and are bounded in length:
+# hostile text (a megabyte of digits, a list that never ends) must cost linear time, never
+# the quadratic backtracking of an unanchored '\d+'.
+_NUM = rf"(?:(?<![\d.])\d{{1,12}}(?:\.\d{{1,6}})?|(?<![{_CN}])[{_CN}]{{1,12}})"
+_INT = rf"(?:(?<!\d)\d{{1,9}}|(?<![{_CN}])[{_CN}]{{1,12}})"
 _OPEN = '[“"「『‘]?'
 _CLOSE = '[”"」』’]?'
 _AMOUNT = (
-    r"(?P<q1{s}>不超过|将近|接近|超过|大约|超|逾|近|约)?(?P<num{s}>" + _NUM + r")"
+    r"(?P<q1{s}>不超过|将近|接近|超过|大约|超|逾|近|约)?(?P<num{s}>" + _NUM.replace("{", "{{").replace("}", "}}") + r")"
     r"(?P<q2{s}>余|多)?(?P<unit{s}>万亿|千万|百万|亿|万)元(?P<q3{s}>以上|左右|以内)?(?!级)"
 )
 _INVEST = r"(?:[,、;]?(?:计划)?(?:总投资额?|投资总?额)(?:为|达|约为)?" + _AMOUNT + ")?"
@@ -50,12 +53,12 @@ DATE_RE = re.compile(
     r"(?P<d>3[01]|[12]\d|0?[1-9]|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"
 )
 YEAR_RE = re.compile(r"(?P<y>(?:19|20)\d{2})年")
-PERCENT_RE = re.compile(rf"(?P<num>\d+(?:\.\d+)?)%|百分之(?P<cn>[{_CN}点]+)")
+PERCENT_RE = re.compile(rf"(?<![\d.])(?P<num>\d{{1,6}}(?:\.\d{{1,4}})?)%|百分之(?P<cn>[{_CN}点]{{1,12}})")
 COUNT_RE = re.compile(rf"(?P<count>{_INT})个(?:重点|重大)?项目")
 _TITLE = "|".join(TITLES)  # dict order is longest first where it matters
-TITLED_RE = re.compile(rf"(?P<titles>(?:{_TITLE})(?:、(?:{_TITLE}))*)(?P<name>[\u4e00-\u9fff]{{2,4}})")
+TITLED_RE = re.compile(rf"(?P<titles>(?:{_TITLE})(?:、(?:{_TITLE})){{0,5}})(?P<name>[\u4e00-\u9fff]{{2,4}})")
 ROSTER_RE = re.compile(
-    r"(?P<names>(?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:等)?(?:同志)?"
+    r"(?P<names>(?:[\u4e00-\u9fff]{2,3}、){1,40}[\u4e00-\u9fff]{2,3})(?:等)?(?:同志)?"
     r"(?:在[^。,;]{0,10}?)?(?P<verb>出席|参加|陪同|参观|观摩)"
 )
 STORY_RE = re.compile(r"本报讯|又讯|■|新华社|据《[^》]{1,12}》")

@@ -9,7 +9,9 @@ a run of batch figures at one scope within one story, its phase and date taken f
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal
 
 from summarise import facts as F
@@ -54,15 +56,15 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
     cumulative: tuple[CumulativeTotal, tuple[int, int]] | None = None
     last_scope: dict[int, _Scope] = {}
     items: list[F.Batch | F.Total] = sorted([*facts.batches, *facts.totals], key=lambda i: i.start)
+    cumulative_phases = [p for p in facts.phases if p.cumulative]
+    cumulative_starts = [p.start for p in cumulative_phases]
     for item in items:
         story = page.story(item.start)
         sentence = page.sentence(item.start)
-        if not page.has_campaign(*story) and not (
-            page.campaign and _CAMPAIGN_TALK.search(page.text[sentence[0] : item.start])
-        ):
+        sentence_text = page.text[page.lookback(item.start) : item.start]
+        if not page.has_campaign(*story) and not (page.campaign and _CAMPAIGN_TALK.search(sentence_text)):
             continue
-        sentence_text = page.text[sentence[0] : item.start]
-        cum_phase = next((p for p in facts.phases if p.cumulative and sentence[0] <= p.start < item.start), None)
+        cum_phase = _cumulative_phase(cumulative_phases, cumulative_starts, sentence[0], item.start)
         if isinstance(item, F.Total) and (cum_phase or _CUMULATIVE_WORDS.search(sentence_text)):
             scope = _scope_at(page, item.start, last_scope.get(story[0]))
             total = CumulativeTotal(
@@ -131,20 +133,26 @@ def build_events(nt: NormalisedText, facts: F.Facts) -> list[Event]:
     return events
 
 
+def _cumulative_phase(phases: list[F.Phase], starts: list[int], start: int, pos: int) -> F.Phase | None:
+    """The first '九期'-style count of phases in [start, pos)."""
+    k = bisect_left(starts, start)
+    return phases[k] if k < len(phases) and phases[k].start < pos else None
+
+
 def _scope_at(page: Page, pos: int, carried: _Scope | None) -> _Scope:
     """Scope of a figure: its sub-venue, else the scope word nearest before it in the sentence
     (a place name, 我市, 全省), else the scope carried from the story's previous figure."""
-    start, _ = page.sentence(pos)
+    start = page.lookback(pos)
     before = page.text[start:pos]
     venue = before.rfind("分会场")
     if venue >= 0:
         at = start + venue
-        for p in page.facts.places:
+        for p in page.places_between(at - 12, at + 1):
             if at - 4 <= p.end <= at and (place := find_place(p.name)):
                 return _Scope(place.name, page.text[p.start : at + 3])
     words: list[tuple[int, _Scope]] = []
-    for p in page.facts.places:
-        if start <= p.start < pos and (place := find_place(p.name)):
+    for p in page.places_between(start, pos):
+        if place := find_place(p.name):
             words.append((p.start, _Scope(place.name, p.name)))
     if m := list(_CITY_WORDS.finditer(before)):
         words.append((start + m[-1].start(), _Scope(page.story_city(pos), m[-1].group())))
@@ -154,9 +162,7 @@ def _scope_at(page: Page, pos: int, carried: _Scope | None) -> _Scope:
         return max(words, key=lambda w: w[0])[1]
     if carried:
         return carried
-    a, b = page.story(pos)
-    story_text = page.text[a:b]
-    if "分会场" in story_text or _CITY_WORDS.search(story_text):
+    if page.story_is_local(pos):
         return _Scope(page.story_city(pos), "(story)")
     return _Scope(PROVINCE, "(story)")
 
@@ -173,10 +179,7 @@ def _scope_record(scope: _Scope) -> Scope:
 
 def _place_round(page: Page, round_: CampaignRound, pos: int, story: tuple[int, int]) -> None:
     """Phase and date of a round: from its story, else from the page (headlines may come last)."""
-    phases = [p for p in page.facts.phases if not p.cumulative]
-    # A round's own phase is the one "held" (举行); a story also cites earlier phases
-    # ('通报了全省第一期…项目进展'), which are not the round's.
-    held = [p for p in phases if _HELD.search(page.text[p.end : page.sentence(p.start)[1]])]
+    phases, held = _phases(page)
     phase = (
         _last([p for p in held if story[0] <= p.start < pos])
         or _last([p for p in phases if story[0] <= p.start < pos])
@@ -188,6 +191,16 @@ def _place_round(page: Page, round_: CampaignRound, pos: int, story: tuple[int, 
         round_.phase = phase.number
         round_.phase_evidence = page.evidence(phase.start, phase.end)
     round_.date = round_date(page, phase, pos, story)
+
+
+def _phases(page: Page) -> tuple[list[F.Phase], list[F.Phase]]:
+    """The page's campaign phases, and those of them "held" (举行) in their sentence: a story also
+    cites earlier phases ('通报了全省第一期…项目进展'), which are not its round's. Once per page."""
+    if page.phases is None:
+        phases = [p for p in page.facts.phases if not p.cumulative]
+        held = [p for p in phases if _HELD.search(page.text[p.end : page.sentence(p.start)[1]])]
+        page.phases = (phases, held)
+    return page.phases
 
 
 def _last(items: list[F.Phase]) -> F.Phase | None:
@@ -245,8 +258,13 @@ def _what_it_says(value: object) -> object:
 
 
 def _other_figures(page: Page, consumed: list[tuple[int, int]]) -> list[Event]:
+    spans = sorted(consumed)
+    starts = [s for s, _ in spans]
+    reach = list(accumulate((e for _, e in spans), max))  # the furthest end among spans so far
+
     def free(a: int, b: int) -> bool:
-        return not any(s <= a and b <= e for s, e in consumed)
+        k = bisect_right(starts, a) - 1
+        return k < 0 or reach[k] < b
 
     found: list[tuple[int, OtherFigure]] = []
     for amount in page.facts.amounts:

@@ -15,6 +15,8 @@ from summarise.gazetteer import find_place
 from summarise.normalise import NormalisedText
 from summarise.records import Evidence
 
+LOOKBACK = 200
+
 
 class Page:
     """Index of a normalised text: where stories and sentences start and end."""
@@ -26,6 +28,9 @@ class Page:
         self.stories = [0, *facts.story_starts]
         self.ends = facts.sentence_ends
         self.campaign = facts.campaign_mentions
+        self.phases: tuple[list[F.Phase], list[F.Phase]] | None = None  # filled by the assembler
+        self.place_starts = [p.start for p in facts.places]
+        self._local: dict[int, bool] = {}
         counts = Counter(c for p in facts.places if (c := city_of(p.name)))
         self.main_city = counts.most_common(1)[0][0] if counts else None
 
@@ -40,14 +45,32 @@ class Page:
         end = self.ends[k] if k < len(self.ends) else len(self.text)
         return start, end
 
+    def lookback(self, pos: int) -> int:
+        """Where the words that qualify a figure can start: its sentence, at most 200 characters
+        back (what says 全省 or 我市 stands near the number; a page with no full stops must not
+        make every figure read the whole page)."""
+        return max(self.sentence(pos)[0], pos - LOOKBACK)
+
     def clause_prefix(self, pos: int) -> str:
-        start = self.sentence(pos)[0]
-        return re.split(r"[,;:]", self.text[start:pos])[-1]
+        return re.split(r"[,;:]", self.text[self.lookback(pos) : pos])[-1]
+
+    def places_between(self, a: int, b: int) -> list[F.PlaceMention]:
+        return self.facts.places[bisect_left(self.place_starts, a) : bisect_left(self.place_starts, b)]
 
     def story_city(self, pos: int) -> str | None:
         a, _ = self.story(pos)
-        before = [c for p in self.facts.places if a <= p.start < pos and (c := city_of(p.name))]
-        return before[-1] if before else self.main_city
+        for p in reversed(self.places_between(a, pos)):
+            if city := city_of(p.name):
+                return city
+        return self.main_city
+
+    def story_is_local(self, pos: int) -> bool:
+        """Does the story speak of a sub-venue or of 'our city'? Once per story."""
+        a, b = self.story(pos)
+        if a not in self._local:
+            story = self.text[a:b]
+            self._local[a] = "分会场" in story or any(w in story for w in ("我市", "全市", "本市"))
+        return self._local[a]
 
     def has_campaign(self, a: int, b: int) -> bool:
         k = bisect_left(self.campaign, a)

@@ -153,3 +153,16 @@ def test_samples_score_perfectly_against_gold() -> None:
     assert report.rounds.f1 == 1.0
     assert report.cumulative.f1 == 1.0
     assert report.rounds.tp > 40
+
+
+def test_hostile_text_gives_sane_records() -> None:
+    """Inputs built to make patterns backtrack (bench/hostile.py times them at full size)."""
+    roster = summarise_text("三个一批" + "张三、" * 2000)
+    assert roster.people == []
+    digits = summarise_text("三个一批签约项目" + "1" * 20000 + "个")
+    assert digits.rounds() == []  # a 20,000-digit count is not a figure
+    page = summarise_text("全省第三期“三个一批”举行。" + "签约项目1个，总投资1亿元；开工项目2个，总投资2亿元；" * 300)
+    [r] = page.rounds()  # 300 restatements of one round are one round
+    assert r.signed
+    assert r.signed.projects
+    assert r.signed.projects.value == 1
