@@ -73,18 +73,20 @@ def concurrency(latency: float, levels: list[int]) -> None:
                     engine=Engine.LLM, preset="custom", base_url=f"http://127.0.0.1:{port}/v1", model="stub",
                     api_key=None, api_key_env=None, mode=Mode.TOOLS, max_retries=0, timeout=60,
                 )  # fmt: skip
-                before = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats"))
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/reset", method="POST"))
                 start = time.perf_counter()
                 tally = run_batch([str(folder)], settings, BatchOptions(out=Path(tmp) / "out", concurrency=n))
                 elapsed = time.perf_counter() - start
                 after = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats"))
-            calls = after["requests"] - before["requests"]
+            calls = int(after["requests"])
             rate = calls / elapsed
+            steady = calls / (after["last_response"] - after["first_request"])
             ideal = n / latency
             print(
-                f"concurrency {n:>3}: {calls:>4} calls in {elapsed:6.2f} s = {rate:6.2f} calls/s;"
-                f" ideal {ideal:6.2f}; {100 * rate / ideal:5.1f}%"
-                f" (peak in flight {after['peak']}, ok {tally.ok + tally.flagged})"
+                f"concurrency {n:>3}: {calls:>4} calls in {elapsed:6.2f} s = {rate:6.2f} calls/s"
+                f" ({100 * rate / ideal:5.1f}% of {ideal:g}); first request to last answer"
+                f" {steady:6.2f} calls/s ({100 * steady / ideal:5.1f}%); peak in flight {after['peak']:.0f},"
+                f" ok {tally.ok + tally.flagged}"
             )
     finally:
         server.terminate()

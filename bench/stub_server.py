@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 
 from aiohttp import web
 
@@ -22,11 +23,13 @@ DRAFT = {
     "cumulative": [],
     "people": [],
 }
-state = {"requests": 0, "in_flight": 0, "peak": 0}
+state: dict[str, float] = {"requests": 0, "in_flight": 0, "peak": 0, "first_request": 0.0, "last_response": 0.0}
 
 
 async def chat(request: web.Request) -> web.Response:
     await request.read()
+    if state["first_request"] == 0.0:
+        state["first_request"] = time.monotonic()
     state["requests"] += 1
     state["in_flight"] += 1
     state["peak"] = max(state["peak"], state["in_flight"])
@@ -34,6 +37,7 @@ async def chat(request: web.Request) -> web.Response:
         await asyncio.sleep(request.app["latency"])
     finally:
         state["in_flight"] -= 1
+        state["last_response"] = time.monotonic()
     n = state["requests"]
     body = {
         "id": f"chatcmpl-stub-{n}", "object": "chat.completion", "created": 0, "model": "stub",
@@ -49,11 +53,17 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(state)
 
 
+async def reset(request: web.Request) -> web.Response:
+    state.update(requests=0, in_flight=0, peak=0, first_request=0.0, last_response=0.0)
+    return web.json_response(state)
+
+
 def make_app(latency: float) -> web.Application:
     app = web.Application()
     app["latency"] = latency
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_get("/stats", stats)
+    app.router.add_post("/reset", reset)
     return app
 
 

@@ -15,17 +15,18 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from summarise.errors import SummariseError
+from summarise.errors import ProviderError, SummariseError
 from summarise.facts import Facts
 from summarise.inputs import MAX_MEMBER_BYTES, Failure, Member, Selection, count_members, find_members
 from summarise.limits import RateLimiter, estimate_tokens
-from summarise.pipeline import AsyncExtractor, EngineFailed, offline_article, summarise_text_async
+from summarise.pipeline import AsyncExtractor, EngineFailed, failed_engine, llm_article, llm_inputs, offline_article
 from summarise.prompts import prompts_version
 from summarise.records import SCHEMA_VERSION, Article
 from summarise.settings import Engine, Settings
@@ -197,6 +198,7 @@ class BatchRunner:
         self.store = Store(options.out / "state.sqlite")
         self.tally = Tally()
         self._extractor = extractor
+        self._extractor_lock = threading.Lock()
         self._on_progress = on_progress or (lambda tally, total: None)
         self._limiter = RateLimiter(options.rpm, options.tpm)
         self._llm_slots = asyncio.Semaphore(options.concurrency)
@@ -211,9 +213,13 @@ class BatchRunner:
         counting = asyncio.create_task(asyncio.to_thread(count_members, paths, self.options.selection))
         counting.add_done_callback(lambda t: setattr(self, "total", t.result()) if not t.exception() else None)
         llm = self.engine is Engine.LLM
+        if llm:  # load the SDKs while the first articles are being prepared, not after
+            warming = asyncio.create_task(asyncio.to_thread(self._get_extractor))
         size = 8 if llm else 64
-        # Chunks in flight: enough to keep every worker busy and every model slot filled.
-        gate = asyncio.Semaphore(2 * self.options.workers + (-(-self.options.concurrency // size) + 1 if llm else 0))
+        # Chunks in flight: enough to keep every worker busy and, since a chunk ends with its
+        # slowest article, twice the chunks that fill the model slots.
+        slots = 2 * -(-self.options.concurrency // size) + 1 if llm else 0
+        gate = asyncio.Semaphore(2 * self.options.workers + slots)
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(max_workers=self.options.workers, initializer=_die_with_parent) as pool:
@@ -224,6 +230,8 @@ class BatchRunner:
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _: gate.release())
             await asyncio.gather(*tasks)
+        if llm:
+            await warming
         await counting
         self._on_progress(self.tally, self.total)
         self.store.close()
@@ -301,21 +309,21 @@ class BatchRunner:
         assert prepared.facts is not None
         offline = Article.model_validate_json(prepared.article_json)
         extractor = self._get_extractor()
-        async with self._llm_slots:
-            await self._limiter.acquire(estimate_tokens(prepared.text, self.settings.max_tokens))
-            try:
-                article = await summarise_text_async(
-                    prepared.text,
-                    extractor=extractor,
-                    settings=self.settings,
-                    source=prepared.name,
-                    encoding=prepared.encoding,
-                    prepared=(offline, prepared.facts),
-                )
-            except EngineFailed as exc:
-                return Result(key, prepared.sha, "failed", exc.fallback.model_dump_json(), str(exc))
-            except SummariseError as exc:
-                return Result(key, prepared.sha, "failed", None, str(exc))
+        text, name, encoding = prepared.text, prepared.name, prepared.encoding
+        try:
+            hints, check = llm_inputs(text, name, offline, prepared.facts, self.settings)
+            # The slot is held for the request only: checking and storing the answer happen
+            # after it is free, so the next request leaves at once.
+            async with self._llm_slots:
+                await self._limiter.acquire(estimate_tokens(text, self.settings.max_tokens))
+                extraction = await extractor.extract(text, hints, check)
+            article = llm_article(extraction, text, name, encoding, prepared.facts, offline, self.settings)
+        except EngineFailed as exc:
+            return Result(key, prepared.sha, "failed", exc.fallback.model_dump_json(), str(exc))
+        except ProviderError as exc:
+            return Result(key, prepared.sha, "failed", failed_engine(exc, offline).fallback.model_dump_json(), str(exc))
+        except SummariseError as exc:
+            return Result(key, prepared.sha, "failed", None, str(exc))
         usage = article.usage
         calls = len(usage.attempts) if usage else 0
         self.tally.model_calls += calls
@@ -330,6 +338,10 @@ class BatchRunner:
         )  # fmt: skip
 
     def _get_extractor(self) -> AsyncExtractor:
+        with self._extractor_lock:  # the warm-up thread and the first article may race here
+            return self._make_extractor()
+
+    def _make_extractor(self) -> AsyncExtractor:
         if self._extractor is None:
             from summarise.llm import AsyncLLMExtractor
 

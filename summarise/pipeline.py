@@ -81,7 +81,7 @@ def summarise_text(
 
         extraction = extractor.extract(text, fact_hints(article), check_context(text, facts, article))
     except ProviderError as exc:
-        raise _failed(exc, article) from None
+        raise failed_engine(exc, article) from None
     return llm_article(extraction, text, source, encoding, facts, article, settings)
 
 
@@ -92,18 +92,25 @@ async def summarise_text_async(
     settings: Settings,
     source: str = "<text>",
     encoding: str | None = None,
-    prepared: tuple[Article, Facts] | None = None,
 ) -> Article:
-    """The LLM engine for many articles in flight (the batch runner); same records, same checks."""
-    article, facts = prepared or offline_article(text, source=source, encoding=encoding)
-    _check_length(text, source, settings)
+    """The LLM engine with many articles in flight; same records, same checks."""
+    article, facts = offline_article(text, source=source, encoding=encoding)
+    hints, check = llm_inputs(text, source, article, facts, settings)
     try:
-        from summarise.crosscheck import check_context
-
-        extraction = await extractor.extract(text, fact_hints(article), check_context(text, facts, article))
+        extraction = await extractor.extract(text, hints, check)
     except ProviderError as exc:
-        raise _failed(exc, article) from None
+        raise failed_engine(exc, article) from None
     return llm_article(extraction, text, source, encoding, facts, article, settings)
+
+
+def llm_inputs(
+    text: str, source: str, article: Article, facts: Facts, settings: Settings
+) -> tuple[list[str], CheckContext]:
+    """What a model is sent beside the article (hints) and checked against (the context)."""
+    from summarise.crosscheck import check_context
+
+    _check_length(text, source, settings)
+    return fact_hints(article), check_context(text, facts, article)
 
 
 def _check_length(text: str, source: str, settings: Settings) -> None:
@@ -115,7 +122,8 @@ def _check_length(text: str, source: str, settings: Settings) -> None:
         )
 
 
-def _failed(exc: ProviderError, article: Article) -> EngineFailed:
+def failed_engine(exc: ProviderError, article: Article) -> EngineFailed:
+    """The model failed: the offline result, marked, travels with the error."""
     article.warnings.append(f"LLM engine failed ({exc}); this is the offline engine's result")
     return EngineFailed(exc, article)
 
