@@ -101,11 +101,14 @@ def run(
     """Summarise one article into an English briefing."""
     with _errors(debug):
         settings = load_settings(
-            engine=engine, preset=preset, model=model, base_url=base_url, api_key_env=api_key_env, mode=mode,
+            engine=engine,
+            preset=preset,
+            model=model,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            mode=mode,
             max_retries=max_retries,
-        ).with_(
-            max_chars=max_chars, timeout=timeout, transport_attempts=http_attempts, max_tokens=max_tokens
-        )  # fmt: skip
+        ).with_(max_chars=max_chars, timeout=timeout, transport_attempts=http_attempts, max_tokens=max_tokens)
         try:
             article = summarise_file(file, max_bytes=max_bytes, settings=settings)
         except EngineFailed as failed:

@@ -71,33 +71,13 @@ def summarise_text(
     article, facts = offline_article(text, source=source, encoding=encoding)
     if settings is None or settings.resolved_engine() is Engine.OFFLINE:
         return article
-    _check_length(text, source, settings)
+    hints, check = llm_inputs(text, source, article, facts, settings)
     if extractor is None:
         from summarise.llm import LLMExtractor  # the SDKs load only when a model is used
 
         extractor = LLMExtractor(settings)
     try:
-        from summarise.crosscheck import check_context
-
-        extraction = extractor.extract(text, fact_hints(article), check_context(text, facts, article))
-    except ProviderError as exc:
-        raise failed_engine(exc, article) from None
-    return llm_article(extraction, text, source, encoding, facts, article, settings)
-
-
-async def summarise_text_async(
-    text: str,
-    *,
-    extractor: AsyncExtractor,
-    settings: Settings,
-    source: str = "<text>",
-    encoding: str | None = None,
-) -> Article:
-    """The LLM engine with many articles in flight; same records, same checks."""
-    article, facts = offline_article(text, source=source, encoding=encoding)
-    hints, check = llm_inputs(text, source, article, facts, settings)
-    try:
-        extraction = await extractor.extract(text, hints, check)
+        extraction = extractor.extract(text, hints, check)
     except ProviderError as exc:
         raise failed_engine(exc, article) from None
     return llm_article(extraction, text, source, encoding, facts, article, settings)

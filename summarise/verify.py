@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from summarise.facts import AMOUNT_RE, PERCENT_RE
-from summarise.normalise import normalise
+from summarise.normalise import NormalisedText, normalise
 from summarise.numerals import parse_number, to_yi
 from summarise.records import (
     Article,
@@ -97,13 +98,19 @@ def locate_quote(original: str, evidence: Evidence) -> Evidence | None:
         return evidence
     # A model quotes the repaired text ('签约项目460个'), not the broken original.
     wanted = normalise(evidence.quote).text
-    nt = normalise(original)
+    nt = _normalised(original)
     index = nt.text.find(wanted) if wanted else -1
     if index < 0:
         return None
     a, b = nt.to_original(index, index + len(wanted))
     evidence.start, evidence.end, evidence.quote = a, b, original[a:b]
     return evidence
+
+
+@lru_cache(maxsize=8)
+def _normalised(original: str) -> NormalisedText:
+    """One article is searched for many quotes in a row: normalise it once, not per quote."""
+    return normalise(original)
 
 
 def states_value(quote: str, figure: Figure) -> bool:

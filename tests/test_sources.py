@@ -82,3 +82,11 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     src = read_source("-")
     assert src.name == "<stdin>"
     assert src.text == SIMPLIFIED
+
+
+def test_summarise_bytes_decodes_and_summarises() -> None:
+    from summarise import summarise_bytes
+
+    article = summarise_bytes(SIMPLIFIED.encode("gb18030"), name="page.txt")
+    assert (article.source, article.encoding) == ("page.txt", "gb18030")
+    assert [r.scope.name for r in article.rounds()] == ["河南省", "新乡市"]
