@@ -168,8 +168,7 @@ def _round(draft: DraftRound, offline: Article) -> CampaignRound:
     if fact_round and fact_round.date and (date is None or date.value == fact_round.date.value):
         date = fact_round.date  # the same date, with its evidence and the reasoning for its year
     elif fact_round and fact_round.date and date:
-        warnings_date = fact_round.date.value
-        date.reason = f"the model's date; the article's patterns give {warnings_date}"
+        date.reason = f"the model's date; the article's patterns give {fact_round.date.value}"
     return CampaignRound(
         phase=draft.phase,
         phase_evidence=fact_round.phase_evidence if fact_round and fact_round.phase == draft.phase else None,
