@@ -2,20 +2,22 @@
 
 Input: the model's JSON. Output: `DraftArticle`. Pure.
 Kept apart from the domain records (`records.py`), which add offsets and verification status.
-When validated with a `CheckContext` (instructor passes it as `context=`), each figure must be
-quoted from the source and its quote must state it, each round must agree with the figures the
-patterns found, and every number in the English prose must be a number of the source; the
-messages are what instructor sends back to the model when it re-asks.
+While a `CheckContext` is set with `checking()`, each figure must be quoted from the source and
+its quote must state it, each round must agree with the figures the patterns found, and every
+number in the English prose must be a number of the source; the messages are what instructor
+sends back to the model when it re-asks.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from summarise.numerals import Qualifier
 from summarise.prose import ProseFacts, check_prose
@@ -33,12 +35,21 @@ class CheckContext:
     round_problems: Callable[[DraftRound], list[str]]
 
 
-def _context(info: ValidationInfo) -> CheckContext | None:
-    ctx = info.context
-    if isinstance(ctx, dict):
-        found = ctx.get("check")
-        return found if isinstance(found, CheckContext) else None
-    return None
+# Not pydantic's `context=`: instructor also uses that dict as Jinja variables and renders every
+# message as a template, which would rewrite (or break on) an article holding "{{", "{%" or "{#".
+# A context variable is private to its thread and to its asyncio task, so concurrent requests
+# each see their own article.
+_CHECKING: ContextVar[CheckContext | None] = ContextVar("checking", default=None)
+
+
+@contextmanager
+def checking(check: CheckContext) -> Iterator[None]:
+    """Drafts validated inside this block are cross-checked against `check`."""
+    token = _CHECKING.set(check)
+    try:
+        yield
+    finally:
+        _CHECKING.reset(token)
 
 
 class _Draft(BaseModel):
@@ -50,8 +61,8 @@ class _DraftFigure(_Draft):
     _unit = Unit.PROJECTS
 
     @model_validator(mode="after")
-    def _quoted_from_source(self, info: ValidationInfo) -> _DraftFigure:
-        ctx = _context(info)
+    def _quoted_from_source(self) -> _DraftFigure:
+        ctx = _CHECKING.get()
         if ctx is not None:
             figure = self.to_figure()
             status, note = check_figure(ctx.source, figure)
@@ -104,8 +115,8 @@ class DraftRound(_Draft):
     total: DraftBatch | None = Field(default=None, description="A stated total of the round, if any.")
 
     @model_validator(mode="after")
-    def _agrees_with_patterns(self, info: ValidationInfo) -> DraftRound:
-        ctx = _context(info)
+    def _agrees_with_patterns(self) -> DraftRound:
+        ctx = _CHECKING.get()
         if ctx is None:
             return self
         problems = ctx.round_problems(self)
@@ -137,8 +148,8 @@ class DraftArticle(_Draft):
     people: list[DraftPerson] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _prose_numbers_are_facts(self, info: ValidationInfo) -> DraftArticle:
-        ctx = _context(info)
+    def _prose_numbers_are_facts(self) -> DraftArticle:
+        ctx = _CHECKING.get()
         if ctx is None:
             return self
         problems = []

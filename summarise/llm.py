@@ -34,7 +34,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from summarise.drafts import CheckContext, DraftArticle, Extraction, parse_unchecked
+from summarise.drafts import CheckContext, DraftArticle, Extraction, checking, parse_unchecked
 from summarise.errors import ProviderError
 from summarise.prompts import render_prompt
 from summarise.records import AttemptUsage, Usage
@@ -332,17 +332,16 @@ class LLMExtractor:
         self._transport = _Transport(settings, sleep)
 
     def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
-        log, request = _request(self.settings, article, hints, check)
+        log, request = _request(self.settings, article, hints)
         try:
-            draft: DraftArticle = self._transport.call(lambda: self._client.chat.completions.create(**request))
+            with checking(check):
+                draft: DraftArticle = self._transport.call(lambda: self._client.chat.completions.create(**request))
             return Extraction(draft, log.usage)
         except (InstructorRetryException, IncompleteOutputException) as exc:
             return _unresolved(exc, self.settings, log.usage)
 
 
-def _request(
-    settings: Settings, article: str, hints: list[str], check: CheckContext
-) -> tuple[_UsageLog, dict[str, Any]]:
+def _request(settings: Settings, article: str, hints: list[str]) -> tuple[_UsageLog, dict[str, Any]]:
     """One extraction request for instructor, with its own usage log (concurrent calls stay apart)."""
     log = _UsageLog(settings.model, dict(settings.prices))
     hooks = Hooks()
@@ -353,7 +352,6 @@ def _request(
         "response_model": _WIRE_MODEL,
         "messages": build_messages(article, hints),
         "max_retries": settings.max_retries,
-        "context": {"check": check},
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
     }
@@ -375,9 +373,12 @@ class AsyncLLMExtractor:
         await self._raw.close()
 
     async def extract(self, article: str, hints: list[str], check: CheckContext) -> Extraction:
-        log, request = _request(self.settings, article, hints, check)
+        log, request = _request(self.settings, article, hints)
         try:
-            draft: DraftArticle = await self._transport.acall(lambda: self._client.chat.completions.create(**request))
+            with checking(check):
+                draft: DraftArticle = await self._transport.acall(
+                    lambda: self._client.chat.completions.create(**request)
+                )
             return Extraction(draft, log.usage)
         except (InstructorRetryException, IncompleteOutputException) as exc:
             return _unresolved(exc, self.settings, log.usage)

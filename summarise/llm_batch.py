@@ -19,7 +19,7 @@ import openai
 from instructor import openai_schema
 from pydantic import ValidationError
 
-from summarise.drafts import CheckContext, DraftArticle, Extraction, parse_unchecked
+from summarise.drafts import CheckContext, DraftArticle, Extraction, checking, parse_unchecked
 from summarise.errors import ConfigError, ProviderError
 from summarise.llm import build_messages, provider_error, redact
 from summarise.records import AttemptUsage, Usage
@@ -136,7 +136,8 @@ def extraction_from(item: dict[str, Any] | None, check: CheckContext, settings: 
     calls = message.get("tool_calls") or []
     raw = calls[0]["function"]["arguments"] if calls else message.get("content") or ""
     try:
-        draft = DraftArticle.model_validate_json(raw, context={"check": check})
+        with checking(check):
+            draft = DraftArticle.model_validate_json(raw)
         return Extraction(draft, usage)
     except ValidationError as exc:
         problems = [str(e.get("msg", e)) for e in exc.errors()]

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from summarise.batch import BatchOptions, run_batch
 from summarise.cli import app
-from summarise.drafts import CheckContext, DraftArticle, Extraction
+from summarise.drafts import CheckContext, DraftArticle, Extraction, checking
 from summarise.errors import ProviderError
 from summarise.records import AttemptUsage, Usage
 from summarise.report import write_report
@@ -198,7 +198,8 @@ class FlakyExtractor:
         self.calls += 1
         if self.down:
             raise ProviderError("server error 500 from the fake endpoint after 3 attempts; giving up")
-        draft = DraftArticle.model_validate(PROVINCE_AND_CITY, context={"check": check})
+        with checking(check):
+            draft = DraftArticle.model_validate(PROVINCE_AND_CITY)
         return Extraction(
             draft, Usage(model="fake", attempts=[AttemptUsage(attempt=1, prompt_tokens=1, completion_tokens=1)])
         )

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from summarise import summarise_text
 from summarise.crosscheck import check_context, invariant_warnings
-from summarise.drafts import DraftArticle
+from summarise.drafts import DraftArticle, checking
 from summarise.errors import ConfigError, InputTooLarge, ProviderError
 from summarise.facts import find_facts
 from summarise.llm import AsyncLLMExtractor, LLMExtractor, _Transport, _UsageLog, redact
@@ -78,8 +78,8 @@ def test_draft_validation_rejects_a_quote_that_does_not_state_the_value() -> Non
         "headline_english": "Henan signs 581 projects",
         "rounds": [{"scope": "河南省", "phase": 8, "signed": {"projects": {"value": 580, "quote": "签约项目 581个"}}}],
     }
-    with pytest.raises(ValueError, match="the source says 581, not 580"):
-        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+    with pytest.raises(ValueError, match="the source says 581, not 580"), checking(check_context(text, facts, article)):
+        DraftArticle.model_validate(draft)
 
 
 def test_draft_validation_rejects_a_true_quote_of_the_wrong_figure() -> None:
@@ -90,8 +90,11 @@ def test_draft_validation_rejects_a_true_quote_of_the_wrong_figure() -> None:
         "headline_english": "Xinxiang signs 21 projects",
         "rounds": [{"scope": "新乡市", "phase": 8, "signed": {"projects": {"value": 21, "quote": "签约项目 21个"}}}],
     }
-    with pytest.raises(ValueError, match=r"新乡市 signed\.projects: the article states 37"):
-        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+    with (
+        pytest.raises(ValueError, match=r"新乡市 signed\.projects: the article states 37"),
+        checking(check_context(text, facts, article)),
+    ):
+        DraftArticle.model_validate(draft)
 
 
 def test_draft_validation_rejects_a_dropped_qualifier() -> None:
@@ -103,8 +106,8 @@ def test_draft_validation_rejects_a_dropped_qualifier() -> None:
             {"scope": "河南省", "phase": 12, "signed": {"investment": {"value": 5200, "quote": "总投资近 5200亿元"}}}
         ],
     }
-    with pytest.raises(ValueError, match="says nearly"):
-        DraftArticle.model_validate(draft, context={"check": check_context(text, facts, article)})
+    with pytest.raises(ValueError, match="says nearly"), checking(check_context(text, facts, article)):
+        DraftArticle.model_validate(draft)
 
 
 def test_hints_give_the_model_the_pattern_facts() -> None:
@@ -241,3 +244,27 @@ def test_salvage_keeps_what_fits_the_schema_of_a_broken_answer() -> None:
     assert draft.headline_english == ""
     assert [(r.scope, r.phase) for r in draft.rounds] == [("郑州市", 3)]
     assert draft.people == []
+
+
+@pytest.mark.parametrize("mark", ["{{ check }}", "{% raw %}", "{# 注 ", "{{"])
+def test_article_text_reaches_the_model_verbatim(mark: str) -> None:
+    """Template syntax in an article is text: not rendered, not an error, not a way into the prompt."""
+    from llm_scenarios import completion
+
+    sent: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        import json
+
+        sent.extend(m["content"] for m in json.loads(request.content)["messages"])
+        reply = completion({"headline_english": "A round was held."}, Mode.TOOLS)
+        return httpx2.Response(reply.status, json=reply.body)
+
+    text = fixture_text("province_and_city.txt").replace("本报讯", f"本报讯{mark}", 1)
+    assert mark in text
+    article, facts = offline_article(text)
+    settings = SCENARIOS["good_province_and_city"].settings()
+    extractor = LLMExtractor(settings, http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
+    extraction = extractor.extract(text, [], check_context(text, facts, article))
+    assert extraction.draft.headline_english == "A round was held."
+    assert text in sent[1]
