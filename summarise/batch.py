@@ -15,7 +15,6 @@ import asyncio
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -198,7 +197,7 @@ class BatchRunner:
         self.store = Store(options.out / "state.sqlite")
         self.tally = Tally()
         self._extractor = extractor
-        self._extractor_lock = threading.Lock()
+        self._warming: asyncio.Task[AsyncExtractor] | None = None
         self._on_progress = on_progress or (lambda tally, total: None)
         self._limiter = RateLimiter(options.rpm, options.tpm)
         self._llm_slots = asyncio.Semaphore(options.concurrency)
@@ -213,8 +212,8 @@ class BatchRunner:
         counting = asyncio.create_task(asyncio.to_thread(count_members, paths, self.options.selection))
         counting.add_done_callback(lambda t: setattr(self, "total", t.result()) if not t.exception() else None)
         llm = self.engine is Engine.LLM
-        if llm:  # load the SDKs while the first articles are being prepared, not after
-            warming = asyncio.create_task(asyncio.to_thread(self._get_extractor))
+        if llm:  # load the SDKs in a thread while the first articles are being prepared, not after
+            self._warming = asyncio.create_task(asyncio.to_thread(self._make_extractor))
         size = 8 if llm else 64
         # Chunks in flight: enough to keep every worker busy and, since a chunk ends with its
         # slowest article, twice the chunks that fill the model slots.
@@ -230,8 +229,8 @@ class BatchRunner:
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _: gate.release())
             await asyncio.gather(*tasks)
-        if llm:
-            await warming
+        if self._warming is not None:
+            await self._warming
         await counting
         self._on_progress(self.tally, self.total)
         self.store.close()
@@ -308,7 +307,8 @@ class BatchRunner:
         assert prepared.text is not None
         assert prepared.facts is not None
         offline = Article.model_validate_json(prepared.article_json)
-        extractor = self._get_extractor()
+        assert self._warming is not None
+        extractor = await self._warming  # waits without holding up the loop while the SDKs load
         text, name, encoding = prepared.text, prepared.name, prepared.encoding
         try:
             hints, check = llm_inputs(text, name, offline, prepared.facts, self.settings)
@@ -336,10 +336,6 @@ class BatchRunner:
             usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
             usage.cost_usd if usage else None,
         )  # fmt: skip
-
-    def _get_extractor(self) -> AsyncExtractor:
-        with self._extractor_lock:  # the warm-up thread and the first article may race here
-            return self._make_extractor()
 
     def _make_extractor(self) -> AsyncExtractor:
         if self._extractor is None:

@@ -59,25 +59,33 @@ _WIRE_MODEL = openai_schema(DraftArticle)
 def _check_async_validators_once() -> None:
     """instructor walks the whole type tree of the response model on every request, to refuse
     async validators (about 5 ms for DraftArticle, which caps a batch near 100 requests a second
-    on one core). A class's tree does not change, so each class is walked once. instructor looks
-    the function up in its module at every call, which is what makes this wrapper take effect;
-    without that module (another instructor version) nothing is changed.
+    on one core). A class's tree does not change, so each class is walked once. Some instructor
+    modules import the function by name, so every loaded instructor module that holds it gets
+    the wrapper; the others look it up in its own module at each call. Without that module
+    (another instructor version) nothing is changed.
     """
     module = sys.modules.get("instructor.v2.validation.async_validators")
     original = getattr(module, "reject_async_validators", None)
-    if module is None or original is None or getattr(original, "_walks_once", False):
+    if module is None or original is None:
         return
-    checked: weakref.WeakSet[type] = weakref.WeakSet()
+    if not getattr(original, "_walks_once", False):
+        checked: weakref.WeakSet[type] = weakref.WeakSet()
 
-    def walk_once(model: Any) -> None:
-        if isinstance(model, type) and model in checked:
-            return
-        original(model)
-        if isinstance(model, type):
-            checked.add(model)
+        def walk_once(model: Any) -> None:
+            if isinstance(model, type) and model in checked:
+                return
+            original(model)
+            if isinstance(model, type):
+                checked.add(model)
 
-    walk_once._walks_once = True  # type: ignore[attr-defined]
-    module.reject_async_validators = walk_once  # type: ignore[attr-defined]
+        walk_once._walks_once = True  # type: ignore[attr-defined]
+        walk_once._original = original  # type: ignore[attr-defined]
+        module.reject_async_validators = walk_once  # type: ignore[attr-defined]
+    wrapper = module.reject_async_validators
+    unwrapped = getattr(wrapper, "_original", None)
+    for name, other in list(sys.modules.items()):
+        if name.startswith("instructor") and getattr(other, "reject_async_validators", None) is unwrapped:
+            other.reject_async_validators = wrapper  # type: ignore[attr-defined]
 
 
 _check_async_validators_once()

@@ -235,6 +235,22 @@ def test_instructor_type_walk_runs_once_per_class_and_still_refuses(monkeypatch:
     assert walked == [Good, Bad, Bad]
 
 
+def test_every_instructor_module_calls_the_memoised_type_walk() -> None:
+    """instructor's request path imports the walk by name; a wrapper only in its home module
+    left the per-request walk in place."""
+    import sys
+
+    import summarise.llm  # noqa: F401
+
+    holders = {
+        name: module.reject_async_validators
+        for name, module in sys.modules.items()
+        if name.startswith("instructor") and hasattr(module, "reject_async_validators")
+    }
+    assert "instructor.v2.core.patch" in holders
+    assert all(getattr(f, "_walks_once", False) for f in holders.values()), holders
+
+
 def test_salvage_keeps_what_fits_the_schema_of_a_broken_answer() -> None:
     from summarise.llm import salvage
 
