@@ -108,3 +108,8 @@ def normalise(original: str) -> NormalisedText:
         seg_orig.append(b)
     pieces.append(folded[kept_from:])
     return NormalisedText(original, "".join(pieces), tuple(seg_norm), tuple(seg_orig))
+
+
+def normalised_text(original: str) -> str:
+    """`normalise(original).text` without the offset map, for short strings checked in bulk."""
+    return _GAP.sub("", _to_simplified(original.translate(_WIDTH_TABLE)))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from summarise.errors import InputTooLarge, ProviderError
 from summarise.facts import Facts, find_facts
-from summarise.normalise import normalise
+from summarise.normalise import normalise, normalised_text
 from summarise.offline import build_events
 from summarise.people import build_people
 from summarise.records import Article
@@ -193,6 +193,11 @@ def _headline(text: str) -> str | None:
     """The first short line naming the campaign; PDF pages put headlines first or last."""
     for line in text.splitlines():
         line = line.strip()
-        if 6 <= len(line) <= 40 and "三个一批" in normalise(line).text and not line.endswith(("。", "，", ",")):
+        if (
+            6 <= len(line) <= 40
+            and "批" in line  # the same in every form of the name: rules out most lines cheaply
+            and "三个一批" in normalised_text(line)
+            and not line.endswith(("。", "，", ","))
+        ):
             return line
     return None

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from summarise.facts import AMOUNT_RE, PERCENT_RE
-from summarise.normalise import NormalisedText, normalise
+from summarise.normalise import NormalisedText, normalise, normalised_text
 from summarise.numerals import parse_number, to_yi
 from summarise.records import (
     Article,
@@ -97,7 +97,7 @@ def locate_quote(original: str, evidence: Evidence) -> Evidence | None:
         evidence.start, evidence.end = index, index + len(evidence.quote)
         return evidence
     # A model quotes the repaired text ('签约项目460个'), not the broken original.
-    wanted = normalise(evidence.quote).text
+    wanted = normalised_text(evidence.quote)
     nt = _normalised(original)
     index = nt.text.find(wanted) if wanted else -1
     if index < 0:
@@ -119,7 +119,7 @@ def states_value(quote: str, figure: Figure) -> bool:
 
 
 def _values(quote: str, unit: Unit) -> list[float]:
-    text = normalise(quote).text
+    text = normalised_text(quote)
     if unit is Unit.YI_YUAN:
         return [to_yi(parse_number(m["num"]), m["unit"]) for m in AMOUNT_RE.finditer(text)]
     if unit is Unit.PERCENT:

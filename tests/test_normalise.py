@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summarise.normalise import normalise
+from summarise.normalise import normalise, normalised_text
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,9 @@ def test_spans_quote_the_same_text(original: str, data: st.DataObject) -> None:
     a, b = nt.to_original(start, end)
     assert 0 <= a < b <= len(original)
     assert normalise(original[a:b]).text == nt.text[start:end]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=80).map("".join))
+def test_text_only_variant_gives_the_same_text(original: str) -> None:
+    assert normalised_text(original) == normalise(original).text
