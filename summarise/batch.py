@@ -152,6 +152,7 @@ def offline_chunk(
     prepared = [prepare_member(name, data, False) for name, data in members if name not in finished]
     keys = {p.name: cache_key(p.sha, engine, "-", SCHEMA_VERSION) for p in prepared if p.sha}
     known = store.known_statuses(set(keys.values()))
+    new: list[tuple[Result, str]] = []
     with store.transaction():
         for name, reason in failures:
             store.fail_source(name, reason)
@@ -169,9 +170,10 @@ def offline_chunk(
                 store.link(p.name, key, known[key])
                 counts["cached"] += 1
             else:
-                store.save(Result(key, p.sha, p.status, p.article_json, None), p.name)
+                new.append((Result(key, p.sha, p.status, p.article_json, None), p.name))
                 known[key] = p.status
             counts[known[key]] += 1
+        store.save_many(new)
     return counts
 
 
@@ -214,7 +216,7 @@ class BatchRunner:
         llm = self.engine is Engine.LLM
         if llm:  # load the SDKs in a thread while the first articles are being prepared, not after
             self._warming = asyncio.create_task(asyncio.to_thread(self._make_extractor))
-        size = 8 if llm else 64
+        size = 8 if llm else 256
         # Chunks in flight: enough to keep every worker busy and, since a chunk ends with its
         # slowest article, twice the chunks that fill the model slots.
         slots = 2 * -(-self.options.concurrency // size) + 1 if llm else 0

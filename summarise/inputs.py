@@ -48,8 +48,10 @@ class Selection:
     include: tuple[str, ...] = ("*.txt",)
     exclude: tuple[str, ...] = ()
 
-    def wants(self, name: str) -> bool:
-        base = PurePosixPath(name.split("!")[-1]).name
+    def wants(self, name: str, base: str | None = None) -> bool:
+        """`name` is the whole path (archive!member for a member); `base` its last part, if known."""
+        if base is None:
+            base = name.split("!")[-1].rstrip("/").rsplit("/", 1)[-1]
         inc = any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(name, p) for p in self.include)
         exc = any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(name, p) for p in self.exclude)
         return inc and not exc
@@ -95,10 +97,9 @@ def _folder(root: Path, selection: Selection, read: bool) -> Iterator[Member | F
     """Every file below `root`, in sorted path order; plain files are only named here (their
     size is checked, and their bytes read, by whoever processes them)."""
     for entry in _sorted_files(root, root.resolve()):
-        path = Path(entry.path)
-        if _is_archive(path):
-            yield from _archive(path, selection, read)
-        elif selection.wants(entry.path):
+        if _is_archive_name(entry.name):
+            yield from _archive(Path(entry.path), selection, read)
+        elif selection.wants(entry.path, entry.name):
             yield Member(entry.path)
 
 
@@ -127,8 +128,11 @@ def _file(path: Path, read: bool = True) -> Member | Failure:
 
 
 def _is_archive(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith((".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))
+    return _is_archive_name(path.name)
+
+
+def _is_archive_name(name: str) -> bool:
+    return name.lower().endswith((".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))
 
 
 def _unsafe(member: str) -> str | None:

@@ -116,16 +116,23 @@ class Store:
 
     def save(self, result: Result, source: str) -> None:
         """Record a result and the source it came from, in one transaction."""
+        self.save_many([(result, source)])
+
+    def save_many(self, results: list[tuple[Result, str]]) -> None:
+        """Record results with their sources, in one transaction."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.transaction():
-            self.db.execute(
+            self.db.executemany(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.cache_key, result.text_hash, result.status, result.article_json, result.error,
-                 result.model_calls, result.prompt_tokens, result.completion_tokens, result.cost_usd, now),
+                [
+                    (r.cache_key, r.text_hash, r.status, r.article_json, r.error, r.model_calls, r.prompt_tokens,
+                     r.completion_tokens, r.cost_usd, now)
+                    for r, _ in results
+                ],
             )  # fmt: skip
-            self.db.execute(
+            self.db.executemany(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
-                (source, result.cache_key, result.status, result.error),
+                [(source, r.cache_key, r.status, r.error) for r, source in results],
             )
 
     def link(self, source: str, key: str, status: str, error: str | None = None) -> None:
