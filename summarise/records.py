@@ -205,3 +205,13 @@ class Article(Record):
 
     def other_figures(self) -> list[OtherFigure]:
         return [e for e in self.events if isinstance(e, OtherFigure)]
+
+
+class BatchRecord(Record):
+    """One article of a batch as written out: a line of articles.jsonl and articles/<hash>.json."""
+
+    text_hash: str = Field(description="SHA-256 of the decoded text; the same text is one record.")
+    sources: list[str] = Field(description="Every file or archive!member that held this text.")
+    status: str = Field(description="'ok', 'flagged' (some figure or warning to check) or 'failed'.")
+    error: str | None = None
+    article: Article | None = Field(default=None, description="Absent when nothing could be read.")

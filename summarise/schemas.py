@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from summarise.records import Article
+from summarise.records import Article, BatchRecord
 
-EXPORTED: dict[str, type[BaseModel]] = {"article": Article}
+EXPORTED: dict[str, type[BaseModel]] = {"article": Article, "batch_record": BatchRecord}
 
 
 def schema_texts() -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from summarise.records import Article, Batch, CampaignRound, Figure
+from summarise.records import Article, Batch, BatchRecord, CampaignRound, Figure
 from summarise.render import Format, render
 from summarise.verify import figures
 
@@ -161,16 +161,12 @@ def write_outputs(out: Path) -> dict[str, int]:
     with jsonl_tmp.open("w", encoding="utf-8") as jsonl:
         for sha, names, status, article, error, usage in stored_articles(state):
             counts["articles"] += 1
-            record: dict[str, Any] = {"text_hash": sha, "sources": names, "status": status, "error": error}
+            record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
             if article is not None:
                 stem = articles_dir / sha[:16]
-                _atomic_write(
-                    stem.with_suffix(".json"),
-                    json.dumps({**record, "article": article.model_dump(mode="json")}, ensure_ascii=False, indent=2),
-                )
+                _atomic_write(stem.with_suffix(".json"), record.model_dump_json(indent=2) + "\n")
                 _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
-                record["article"] = article.model_dump(mode="json")
-            jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+            jsonl.write(record.model_dump_json() + "\n")
             _rows(tables, sha, names, status, article, error, usage)
     os.replace(jsonl_tmp, out / "articles.jsonl")
     failures = stored_failures(state)

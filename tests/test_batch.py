@@ -22,7 +22,7 @@ from summarise.batch import BatchOptions, run_batch
 from summarise.cli import app
 from summarise.drafts import CheckContext, DraftArticle, Extraction, checking
 from summarise.errors import ProviderError
-from summarise.records import AttemptUsage, Usage
+from summarise.records import AttemptUsage, BatchRecord, Usage
 from summarise.report import write_report
 from summarise.settings import Engine, Settings
 from summarise.sinks import write_outputs
@@ -54,6 +54,9 @@ def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
     records = jsonl(out / "articles.jsonl")
     hashes = [r["text_hash"] for r in records]
     assert len(hashes) == len(set(hashes)) == 4  # the GBK copy is the same article: once
+    for r in records:  # each line, and each per-article file, is a record of the exported schema
+        per_article = (out / "articles" / f"{r['text_hash'][:16]}.json").read_text(encoding="utf-8")
+        assert BatchRecord.model_validate_json(per_article) == BatchRecord.model_validate(r)
     copy = next(r for r in records if len(r["sources"]) == 2)
     assert sorted(Path(s).name for s in copy["sources"]) == ["copy_in_gbk.txt", "province_and_city.txt"]
     failures = {Path(f["source"].split("!")[-1]).name: f["reason"] for f in jsonl(out / "failures.jsonl")}
