@@ -1,14 +1,16 @@
 """Batch benchmarks: LLM concurrency against a stub with latency; offline engine at archive scale.
 
     python bench/batch_bench.py concurrency [--latency 1.0] [--levels 1,8,32,64]
-    python bench/batch_bench.py offline [--articles 10000]
+    python bench/batch_bench.py offline [--articles 10000] [--rounds 3]
 
 concurrency: starts bench/stub_server.py, runs `summarise batch` (in process) over generated
 articles with --concurrency N and prints model calls per second against the ideal N/latency.
-offline: writes a generated archive of N articles, times the same articles summarised one by
-one in one process (read, decode, offline engine), then the batch runner over the folder with
-all cores, and prints articles per second per core for both (CPU work only; process start
-excluded by timing inside the process).
+offline: writes a generated archive of N articles and, each in a fresh process and interleaved
+over several rounds, times the single-file job (read, decode, offline engine, briefing) on one
+core alone and on every core at once (one process per core over its share of the files), then
+the batch runner over the folder with all cores (processing, then also every output and the
+report). Prints medians in articles per second per core; module imports are excluded from every
+figure but the last, `summarise FILE` run once per file.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,57 +96,84 @@ def concurrency(latency: float, levels: list[int]) -> None:
         server.wait()
 
 
-def offline(count: int) -> None:
+def _single_file_jobs(paths: list[Path]) -> tuple[float, float]:
+    """The single-file job (file -> engine -> briefing) over `paths` in this process: (seconds, CPU)."""
+    summarise_file(paths[0])  # imports and first-call set-up are not part of the job
+    start, cpu = time.perf_counter(), time.process_time()
+    for path in paths:
+        render(summarise_file(path), Format.TEXT)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _child(what: str, folder: Path, share: str) -> None:
+    """One measurement in a fresh process, printed as JSON: nothing inherited from the others."""
+    paths = sorted(folder.glob("*.txt"))
+    if what == "single":
+        k, i = (int(x) for x in share.split("/"))
+        seconds, cpu = _single_file_jobs(paths[i::k])
+        print(json.dumps({"articles": len(paths[i::k]), "seconds": seconds, "cpu": cpu}))
+        return
+    from summarise.report import write_report
+    from summarise.sinks import write_outputs
+
+    out = Path(tempfile.mkdtemp())
+    cores = len(os.sched_getaffinity(0))
+    start = time.perf_counter()
+    run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=cores))
+    processing = time.perf_counter() - start
+    write_outputs(out)
+    write_report(out)
+    print(json.dumps({"articles": len(paths), "processing": processing, "whole": time.perf_counter() - start}))
+
+
+def _run_child(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, __file__, "_child", *args], stdout=subprocess.PIPE, text=True)
+
+
+def offline(count: int, rounds: int) -> None:
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         paths = _write(folder, count)
         size = sum(p.stat().st_size for p in paths)
-        print(f"{count:,} generated articles, {size / 1e6:.1f} MB, {cores} cores")
-        summarise_file(paths[0])
-        start = time.perf_counter()
-        for path in paths:
-            summarise_file(path)
-        engine_only = count / (time.perf_counter() - start)
-        print(f"one by one, engine only (summarise_file):            {engine_only:8.1f} articles/s per core")
-        start = time.perf_counter()
-        for path in paths:
-            render(summarise_file(path), Format.TEXT)
-        single = count / (time.perf_counter() - start)
-        print(f"one by one, the single-file job (file -> briefing):  {single:8.1f} articles/s per core")
+        print(f"{count:,} generated articles, {size / 1e6:.1f} MB, {cores} cores; {rounds} rounds, medians shown")
+        one_core, all_cores, batch, whole = [], [], [], []
+        for _ in range(rounds):  # interleaved, so a slower spell of the machine hits every figure
+            done = json.loads(_run_child("single", str(folder), "1/0").communicate()[0])
+            one_core.append(done["articles"] / done["seconds"])
+            jobs = [_run_child("single", str(folder), f"{cores}/{i}") for i in range(cores)]
+            results = [json.loads(j.communicate()[0]) for j in jobs]
+            all_cores.append(count / max(r["seconds"] for r in results) / cores)
+            done = json.loads(_run_child("batch", str(folder), "-").communicate()[0])
+            batch.append(count / done["processing"] / cores)
+            whole.append(count / done["whole"] / cores)
         exe = Path(sys.executable).parent / "summarise"
         start = time.perf_counter()
         for path in paths[:20]:
             subprocess.run([str(exe), str(path), "--engine", "offline", "-f", "text"], capture_output=True, check=True)
         per_file = 20 / (time.perf_counter() - start)
-        print(f"one by one, `summarise FILE` per file (process start): {per_file:8.1f} articles/s per core")
-        start = time.perf_counter()
-        tally = run_batch(
-            [str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=Path(tmp) / "out", workers=cores)
-        )
-        elapsed = time.perf_counter() - start
-        rate = count / elapsed
-        print(
-            f"summarise batch, {cores} workers:                         {rate / cores:8.1f} articles/s per core"
-            f" ({rate:.1f} in all; ok {tally.ok}, flagged {tally.flagged}, failed {tally.failed})"
-        )
-        from summarise.report import write_report
-        from summarise.sinks import write_outputs
-
-        start = time.perf_counter()
-        write_outputs(Path(tmp) / "out")
-        write_report(Path(tmp) / "out")
-        print(f"writing outputs and report: {time.perf_counter() - start:.1f} s")
+        med = statistics.median
+        print("articles per second per core (start-up excluded except where said):")
+        print(f"  single-file job, one core alone:                  {med(one_core):8.1f}")
+        print(f"  single-file job, one process per core, all busy:  {med(all_cores):8.1f}")
+        shares = f"{100 * med(batch) / med(one_core):.0f}% / {100 * med(batch) / med(all_cores):.0f}%"
+        print(f"  summarise batch, processing and state store:      {med(batch):8.1f}  ({shares} of the two above)")
+        print(f"  summarise batch, with every output and the report: {med(whole):7.1f}")
+        print(f"  `summarise FILE` per file, process start included: {per_file:7.1f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["concurrency", "offline"])
+    parser.add_argument("what", choices=["concurrency", "offline", "_child"])
+    parser.add_argument("child", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--levels", default="1,8,32,64")
     parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.what == "concurrency":
         concurrency(args.latency, [int(x) for x in args.levels.split(",")])
+    elif args.what == "offline":
+        offline(args.articles, args.rounds)
     else:
-        offline(args.articles)
+        _child(args.child[0], Path(args.child[1]), args.child[2])
