@@ -121,7 +121,7 @@ def _child(what: str, folder: Path, share: str) -> None:
     start = time.perf_counter()
     run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=cores))
     processing = time.perf_counter() - start
-    write_outputs(out)
+    write_outputs(out, cores)
     write_report(out)
     print(json.dumps({"articles": len(paths), "processing": processing, "whole": time.perf_counter() - start}))
 

@@ -192,7 +192,7 @@ def batch(
         else:
             with BatchProgress(_stderr, quiet=quiet) as progress:
                 tally = run_batch(paths, settings, options, on_progress=progress.update)
-        written = write_outputs(out)
+        written = write_outputs(out, options.workers)
         write_report(out)
         if quiet:
             _stderr.print(

@@ -1,6 +1,6 @@
 """The archive report: counts, a timeline of rounds merged across articles, charts, disagreements.
 
-Input: the articles of a batch (from the state store) and its failures. Output: report.md and a
+Input: a batch's analysis tables (tables.sqlite) and its state store. Output: report.md and a
 self-contained report.html (charts as inline SVG, no scripts, no network). Pure except `write_report`.
 The same round (campaign, phase, scope) is often reported by several articles; it is merged,
 each field taking the value most sources give, and every disagreement is listed with its sources.
@@ -12,11 +12,13 @@ import html
 import math
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from summarise.records import Article, Status
-from summarise.sinks import stored_articles, stored_failures
+from summarise.records import Status
+from summarise.sinks import stored_failures
 
 BATCH_KEYS = ("signed", "started", "commissioned")
 _COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
@@ -65,45 +67,63 @@ class Summary:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-def merge_rounds(items: list[tuple[list[str], Article]]) -> list[MergedRound]:
+# One row per (round, batch) of the analysis tables, in source order: what the merge needs.
+_ROUND_ROWS = """
+SELECT r.text_hash, r.round_index, a.sources, r.campaign, r.phase, r.scope, r.scope_english, r.date,
+       b.batch, b.projects, b.projects_status, b.projects_qualifier,
+       b.investment_yi, b.investment_status, b.investment_qualifier
+FROM rounds r
+JOIN articles a ON a.text_hash = r.text_hash
+LEFT JOIN batches b ON b.text_hash = r.text_hash AND b.round_index = r.round_index
+ORDER BY a.rowid, r.round_index, b.rowid
+"""
+
+
+def merge_rounds(rows: Iterable[tuple[Any, ...]]) -> list[MergedRound]:
+    """Merge the rows of `_ROUND_ROWS`: each round once per article, verified figures only."""
     merged: dict[tuple[str, int | None, str], MergedRound] = {}
-    for names, article in items:
-        label = names[0]
-        for r in article.rounds():
-            key = (r.campaign, r.phase, r.scope.name)
-            m = merged.setdefault(key, MergedRound(r.campaign, r.phase, r.scope.name, r.scope.english))
+    seen: tuple[str, int] | None = None
+    for sha, index, sources, campaign, phase, scope, english, date, batch, *figures in rows:
+        m = merged.setdefault((campaign, phase, scope), MergedRound(campaign, phase, scope, english))
+        if (sha, index) != seen:  # the round's first row
+            seen = (sha, index)
             m.articles += 1
-            if r.date and r.date.value:
-                m.dates[r.date.value.isoformat()] += 1
-            for batch_key in (*BATCH_KEYS, "total"):
-                batch = getattr(r, batch_key)
-                for part, figure in (
-                    ("projects", batch.projects if batch else None),
-                    ("investment_yi", batch.investment if batch else None),
-                ):
-                    if figure is not None and figure.status is Status.VERIFIED:  # only checked figures merge
-                        m.values[f"{batch_key}.{part}"][figure.value] += 1
-                        if figure.qualifier.value != "exact":
-                            m.hedges[f"{batch_key}.{part}"] = {"more_than": ">", "up_to": "≤"}.get(
-                                figure.qualifier.value, "≈"
-                            )
-                        m.sources[f"{batch_key}.{part}"][figure.value].append(label)
+            if date:
+                m.dates[date] += 1
+        if batch is None:
+            continue
+        label = sources.split("\n", 1)[0]
+        projects, p_status, p_qualifier, investment, i_status, i_qualifier = figures
+        for part, value, status, qualifier in (
+            ("projects", projects, p_status, p_qualifier),
+            ("investment_yi", investment, i_status, i_qualifier),
+        ):
+            if value is None or status != Status.VERIFIED.value:  # only checked figures merge
+                continue
+            key = f"{batch}.{part}"
+            m.values[key][value] += 1
+            if qualifier and qualifier != "exact":
+                m.hedges[key] = {"more_than": ">", "up_to": "≤"}.get(qualifier, "≈")
+            m.sources[key][value].append(label)
     return sorted(merged.values(), key=lambda m: (m.phase or 0, m.scope != "河南省", m.scope))
 
 
-def summarise_store(out: Path) -> Summary:
-    """Counts per source (a file or an archive member) and the rounds merged across articles."""
-    state = out / "state.sqlite"
+def summarise_outputs(out: Path) -> Summary:
+    """Counts per source (a file or an archive member) and the rounds merged across articles,
+    read from the state store and the analysis tables `sinks.write_outputs` wrote."""
     summary = Summary()
-    db = sqlite3.connect(state)
+    db = sqlite3.connect(out / "state.sqlite")
     try:
         for status, count in db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
             setattr(summary, status, count)
     finally:
         db.close()
-    items = [(names, article) for _, names, _, article, _, _ in stored_articles(state) if article is not None]
-    summary.failures = stored_failures(state)
-    summary.rounds = merge_rounds(items)
+    summary.failures = stored_failures(out / "state.sqlite")
+    tables = sqlite3.connect(f"file:{out / 'tables.sqlite'}?mode=ro", uri=True)
+    try:
+        summary.rounds = merge_rounds(tables.execute(_ROUND_ROWS))
+    finally:
+        tables.close()
     return summary
 
 
@@ -228,7 +248,8 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:right}}td:nth-child(3)
 
 
 def write_report(out: Path) -> Summary:
-    summary = summarise_store(out)
+    """report.md and report.html, from the outputs: run after `sinks.write_outputs`."""
+    summary = summarise_outputs(out)
     (out / "report.md").write_text(render_markdown(summary), encoding="utf-8")
     (out / "report.html").write_text(render_html(summary), encoding="utf-8")
     return summary

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,8 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
     "batches": [
         ("text_hash", pa.string()), ("round_index", pa.int64()), ("phase", pa.int64()), ("scope", pa.string()),
         ("batch", pa.string()), ("projects", pa.float64()), ("projects_status", pa.string()),
-        ("investment_yi", pa.float64()), ("investment_status", pa.string()), ("investment_qualifier", pa.string()),
+        ("projects_qualifier", pa.string()), ("investment_yi", pa.float64()), ("investment_status", pa.string()),
+        ("investment_qualifier", pa.string()),
     ],
     "cumulative": [
         ("text_hash", pa.string()), ("scope", pa.string()), ("through_phase", pa.int64()),
@@ -55,6 +58,23 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
     "failures": [("source", pa.string()), ("reason", pa.string())],
 }  # fmt: skip
 _CHUNK = 5_000
+_SLICE = 500  # articles per trip to a worker
+_INDEXES = {
+    "articles": ("text_hash",),
+    "rounds": ("text_hash", "round_index"),
+    "batches": ("text_hash", "round_index"),
+    "figures": ("text_hash",),
+}
+
+
+class _Rows:
+    """Table rows collected for a slice of articles, handed back to the writer in one piece."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.tables[table].append(row)
 
 
 class _TableWriter:
@@ -73,8 +93,8 @@ class _TableWriter:
             cols = ", ".join(f'"{c}"' for c, _ in columns)
             self.db.execute(f"CREATE TABLE {name} ({cols})")
 
-    def add(self, table: str, row: tuple[Any, ...]) -> None:
-        self.rows[table].append(row)
+    def add_many(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        self.rows[table].extend(rows)
         if len(self.rows[table]) >= _CHUNK:
             self._flush(table)
 
@@ -100,6 +120,8 @@ class _TableWriter:
                 pq.write_table(schema.empty_table(), self.parquet_dir / f"{table}.parquet")
         for writer in self.writers.values():
             writer.close()
+        for table, columns in _INDEXES.items():  # for the report's joins, and for users' queries
+            self.db.execute(f"CREATE INDEX {table}_by_{'_'.join(columns)} ON {table} ({', '.join(columns)})")
         self.db.commit()
         self.db.close()
         os.replace(self.sqlite_tmp, self.folder / "tables.sqlite")
@@ -111,14 +133,23 @@ class _TableWriter:
         os.replace(self.parquet_dir, final)
 
 
-def stored_articles(state: Path) -> Iterator[tuple[str, list[str], str, Article | None, str | None, dict[str, Any]]]:
-    """(text hash, its sources, status, article, error, usage) for each unique result, in source order."""
-    db = sqlite3.connect(state)
+def _unique_results(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """(cache key, its sources) for each stored result with a source, in source-name order."""
+    sources: dict[str, list[str]] = {}
+    for name, key in db.execute("SELECT name, cache_key FROM sources WHERE cache_key IS NOT NULL ORDER BY name"):
+        sources.setdefault(key, []).append(name)
+    return list(sources.items())
+
+
+def _write_slice(
+    state: str, articles_dir: str, items: list[tuple[str, list[str]]]
+) -> tuple[str, dict[str, list[tuple[Any, ...]]]]:
+    """Runs in a worker: the files of a slice of articles, and its JSONL lines and table rows."""
+    db = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
     try:
-        sources: dict[str, list[str]] = {}
-        for name, key in db.execute("SELECT name, cache_key FROM sources WHERE cache_key IS NOT NULL ORDER BY name"):
-            sources.setdefault(key, []).append(name)
-        for key, names in sources.items():
+        lines: list[str] = []
+        rows = _Rows()
+        for key, names in items:
             row = db.execute(
                 "SELECT text_hash, status, article_json, error, prompt_tokens, completion_tokens, cost_usd "
                 "FROM results WHERE cache_key = ?",
@@ -128,7 +159,15 @@ def stored_articles(state: Path) -> Iterator[tuple[str, list[str], str, Article 
                 continue
             sha, status, article_json, error, pt, ct, cost = row
             article = Article.model_validate_json(article_json) if article_json else None
-            yield sha, names, status, article, error, {"prompt_tokens": pt, "completion_tokens": ct, "cost_usd": cost}
+            record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
+            if article is not None:
+                stem = Path(articles_dir) / sha[:16]
+                _atomic_write(stem.with_suffix(".json"), record.model_dump_json(indent=2) + "\n")
+                _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
+            lines.append(record.model_dump_json() + "\n")
+            usage = {"prompt_tokens": pt, "completion_tokens": ct, "cost_usd": cost}
+            _rows(rows, sha, names, status, article, error, usage)
+        return "".join(lines), rows.tables
     finally:
         db.close()
 
@@ -150,39 +189,48 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_outputs(out: Path) -> dict[str, int]:
-    """Rewrite every output of the folder from its state store; returns row counts."""
+def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
+    """Rewrite every output of the folder from its state store; returns row counts.
+
+    Slices of articles are rendered by `workers` processes (each article's files, lines and
+    rows); their results are written here in source order, so the output does not depend on
+    how many there were."""
     state = out / "state.sqlite"
     articles_dir = out / "articles"
     articles_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(state)
+    try:
+        items = _unique_results(db)
+    finally:
+        db.close()
+    slices = [items[i : i + _SLICE] for i in range(0, len(items), _SLICE)]
     tables = _TableWriter(out)
-    counts = {"articles": 0, "failures": 0}
     jsonl_tmp = out / "articles.jsonl.tmp"
-    with jsonl_tmp.open("w", encoding="utf-8") as jsonl:
-        for sha, names, status, article, error, usage in stored_articles(state):
-            counts["articles"] += 1
-            record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
-            if article is not None:
-                stem = articles_dir / sha[:16]
-                _atomic_write(stem.with_suffix(".json"), record.model_dump_json(indent=2) + "\n")
-                _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
-            jsonl.write(record.model_dump_json() + "\n")
-            _rows(tables, sha, names, status, article, error, usage)
+    with jsonl_tmp.open("w", encoding="utf-8") as jsonl, ExitStack() as stack:
+        if workers > 1 and len(slices) > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            done = pool.map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
+        else:
+            done = map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
+        written = 0
+        for lines, rows in done:
+            jsonl.write(lines)
+            written += len(rows["articles"])
+            for table, table_rows in rows.items():
+                tables.add_many(table, table_rows)
     os.replace(jsonl_tmp, out / "articles.jsonl")
     failures = stored_failures(state)
     _atomic_write(
         out / "failures.jsonl",
         "".join(json.dumps({"source": n, "reason": r}, ensure_ascii=False) + "\n" for n, r in failures),
     )
-    for name, reason in failures:
-        tables.add("failures", (name, reason))
-    counts["failures"] = len(failures)
+    tables.add_many("failures", failures)
     tables.close()
-    return counts
+    return {"articles": written, "failures": len(failures)}
 
 
 def _rows(
-    t: _TableWriter,
+    t: _Rows,
     sha: str,
     names: list[str],
     status: str,
@@ -226,7 +274,7 @@ def _rows(
         t.add("people", (sha, p.name, p.pinyin, p.title, p.title_english))
 
 
-def _round_rows(t: _TableWriter, sha: str, index: int, r: CampaignRound) -> None:
+def _round_rows(t: _Rows, sha: str, index: int, r: CampaignRound) -> None:
     date = r.date.value.isoformat() if r.date and r.date.value else None
     t.add(
         "rounds",
@@ -247,8 +295,9 @@ def _round_rows(t: _TableWriter, sha: str, index: int, r: CampaignRound) -> None
         if batch is None:
             continue
         p, i = batch.projects, batch.investment
-        t.add("batches", (sha, index, r.phase, r.scope.name, key, _value(p), p.status.value if p else None, _value(i),
-                          i.status.value if i else None, i.qualifier.value if i else None))  # fmt: skip
+        t.add("batches", (sha, index, r.phase, r.scope.name, key, _value(p), p.status.value if p else None,
+                          p.qualifier.value if p else None, _value(i), i.status.value if i else None,
+                          i.qualifier.value if i else None))  # fmt: skip
 
 
 def _value(figure: Figure | None) -> float | None:

@@ -226,3 +226,30 @@ def test_retry_failed_takes_up_earlier_failures_and_only_then(tmp_path: Path) ->
     [record] = jsonl(out / "articles.jsonl")
     assert record["status"] == "ok"
     assert jsonl(out / "failures.jsonl") == []
+
+
+def test_outputs_do_not_depend_on_how_many_processes_write_them(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for g in generate(1_100, seed=5):  # three slices of articles
+        (folder / g.name).write_text(g.text, encoding="utf-8")
+    (folder / f"again_{g.name}").write_text(g.text, encoding="utf-8")  # one text with two sources
+    out = tmp_path / "out"
+    run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=2))
+
+    def snapshot() -> dict[str, object]:
+        db = sqlite3.connect(out / "tables.sqlite")
+        tables = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("articles", "rounds", "batches", "figures")}
+        db.close()
+        files = {p.name: p.read_bytes() for p in (out / "articles").iterdir()}
+        return {"jsonl": (out / "articles.jsonl").read_bytes(), "report": (out / "report.md").read_bytes(),
+                "tables": tables, "files": files}  # fmt: skip
+
+    assert write_outputs(out, workers=1) == {"articles": 1_100, "failures": 0}
+    write_report(out)
+    one = snapshot()
+    assert write_outputs(out, workers=2) == {"articles": 1_100, "failures": 0}
+    write_report(out)
+    assert snapshot() == one
+    assert len(one["files"]) == 2 * 1_100  # type: ignore[arg-type]
+    assert b"again_" in one["jsonl"]  # type: ignore[operator]
