@@ -113,14 +113,16 @@ def prepare_chunk(items: list[tuple[str, bytes | None]], keep_facts: bool) -> li
 
 
 def _chunks(
-    items: Iterator[Member | Failure], size: int, max_bytes: int = 4_000_000
+    items: Iterator[Member | Failure], size: Callable[[int], int], max_bytes: int = 4_000_000
 ) -> Iterator[list[Member | Failure]]:
+    """Lists of items; `size(n)` says how many to take after the first n."""
     chunk: list[Member | Failure] = []
-    held = 0
+    held = taken = 0
     for item in items:
         chunk.append(item)
         held += len(item.data) if isinstance(item, Member) and item.data else 0
-        if len(chunk) >= size or held >= max_bytes:
+        if len(chunk) >= size(taken) or held >= max_bytes:
+            taken += len(chunk)
             yield chunk
             chunk, held = [], 0
     if chunk:
@@ -224,7 +226,7 @@ class BatchRunner:
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(max_workers=self.options.workers, initializer=_die_with_parent) as pool:
-            for chunk in _chunks(find_members(paths, self.options.selection), size):
+            for chunk in _chunks(find_members(paths, self.options.selection), lambda n: self._chunk_size(size, n)):
                 await gate.acquire()
                 task = asyncio.create_task(self._chunk(chunk, pool, loop))
                 tasks.add(task)
@@ -240,6 +242,14 @@ class BatchRunner:
         if close is not None:
             await close()  # before the loop ends, or its connections complain at exit
         return self.tally
+
+    def _chunk_size(self, size: int, taken: int) -> int:
+        """Smaller chunks towards the end, once the total is known, so that no worker is left
+        alone with a long last chunk while the others idle."""
+        if self.total is None:
+            return size
+        left = self.total - taken
+        return max(8, min(size, left // (2 * self.options.workers)))
 
     async def _chunk(
         self, chunk: list[Member | Failure], pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop

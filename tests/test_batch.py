@@ -253,3 +253,19 @@ def test_outputs_do_not_depend_on_how_many_processes_write_them(tmp_path: Path) 
     assert snapshot() == one
     assert len(one["files"]) == 2 * 1_100  # type: ignore[arg-type]
     assert b"again_" in one["jsonl"]  # type: ignore[operator]
+
+
+def test_chunks_shrink_towards_the_end_once_the_total_is_known(tmp_path: Path) -> None:
+    from summarise.batch import BatchRunner, _chunks
+    from summarise.inputs import Member
+
+    runner = BatchRunner(Settings(engine=Engine.OFFLINE), BatchOptions(out=tmp_path, workers=2))
+    items = [Member(f"{i}.txt") for i in range(2_000)]
+    assert [len(c) for c in _chunks(iter(items), lambda n: runner._chunk_size(256, n))] == [256] * 7 + [208]
+    runner.total = len(items)
+    sizes = [len(c) for c in _chunks(iter(items), lambda n: runner._chunk_size(256, n))]
+    assert sum(sizes) == 2_000
+    assert sizes[:3] == [256, 256, 256]
+    assert sizes[-1] <= 8
+    assert sizes == sorted(sizes, reverse=True)
+    runner.store.close()
