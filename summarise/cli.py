@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,8 +193,9 @@ def batch(
         else:
             with BatchProgress(_stderr, quiet=quiet) as progress:
                 tally = run_batch(paths, settings, options, on_progress=progress.update)
-        written = write_outputs(out, options.workers)
-        write_report(out)
+        with nullcontext() if quiet else _stderr.status("writing the outputs and the report…"):
+            written = write_outputs(out, options.workers)
+            write_report(out)
         if quiet:
             _stderr.print(
                 f"summarise batch: {tally.ok} ok, {tally.flagged} flagged, {tally.failed} failed -> {out}",
