@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +29,7 @@ from summarise.records import SCHEMA_VERSION, Article
 from summarise.settings import Engine, Settings
 from summarise.sources import decode_bytes
 from summarise.store import Result, Store, cache_key, text_hash
+from summarise.workers import worker_pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +131,6 @@ def _chunks(
 _WORKER_STORES: dict[str, Store] = {}
 
 
-def _die_with_parent() -> None:
-    """A worker ends when the run is killed (kill -9 included), not later, beside the next run."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def offline_chunk(
     state: str, engine: str, members: list[tuple[str, bytes | None]], failures: list[tuple[str, str]]
 ) -> dict[str, int]:
@@ -225,7 +216,7 @@ class BatchRunner:
         gate = asyncio.Semaphore(2 * self.options.workers + slots)
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(max_workers=self.options.workers, initializer=_die_with_parent) as pool:
+        with worker_pool(self.options.workers) as pool:
             for chunk in _chunks(find_members(paths, self.options.selection), lambda n: self._chunk_size(size, n)):
                 await gate.acquire()
                 task = asyncio.create_task(self._chunk(chunk, pool, loop))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from itertools import repeat
 from pathlib import Path
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 from summarise.records import Article, Batch, BatchRecord, CampaignRound, Figure
 from summarise.render import Format, render
 from summarise.verify import figures
+from summarise.workers import worker_pool
 
 TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
     "articles": [
@@ -208,7 +208,7 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     jsonl_tmp = out / "articles.jsonl.tmp"
     with jsonl_tmp.open("w", encoding="utf-8") as jsonl, ExitStack() as stack:
         if workers > 1 and len(slices) > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            pool = stack.enter_context(worker_pool(workers))
             done = pool.map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
         else:
             done = map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
