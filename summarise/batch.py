@@ -22,7 +22,7 @@ from pathlib import Path
 from summarise.errors import ProviderError, SummariseError
 from summarise.facts import Facts
 from summarise.inputs import MAX_MEMBER_BYTES, Failure, Member, Selection, count_members, find_members
-from summarise.limits import RateLimiter, estimate_tokens
+from summarise.limits import RateLimiter
 from summarise.pipeline import AsyncExtractor, EngineFailed, failed_engine, llm_article, llm_inputs, offline_article
 from summarise.prompts import prompts_version
 from summarise.records import SCHEMA_VERSION, Article
@@ -317,8 +317,7 @@ class BatchRunner:
             hints, check = llm_inputs(text, name, offline, prepared.facts, self.settings)
             # The slot is held for the request only: checking and storing the answer happen
             # after it is free, so the next request leaves at once.
-            async with self._llm_slots:
-                await self._limiter.acquire(estimate_tokens(text, self.settings.max_tokens))
+            async with self._llm_slots:  # the rate limits are counted per HTTP request, by the client
                 extraction = await extractor.extract(text, hints, check)
             article = llm_article(extraction, text, name, encoding, prepared.facts, offline, self.settings)
         except EngineFailed as exc:
@@ -344,7 +343,10 @@ class BatchRunner:
         if self._extractor is None:
             from summarise.llm import AsyncLLMExtractor
 
-            self._extractor = AsyncLLMExtractor(self.settings)
+            limited = self.options.rpm or self.options.tpm
+            self._extractor = AsyncLLMExtractor(
+                self.settings, before_request=self._limiter.acquire if limited else None
+            )
         return self._extractor
 
 

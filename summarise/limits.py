@@ -1,7 +1,8 @@
 """Requests-per-minute and tokens-per-minute limits for the batch runner.
 
-Input: an estimate of the tokens of the next request. Output: waiting until the last minute's
-budget has room. No I/O; the clock and the sleep are injectable so tests need no real time.
+Input: an estimate of the tokens of the next request (every HTTP request: first asks, re-asks
+and transport retries alike). Output: waiting until the last minute's budget has room. No I/O;
+the clock and the sleep are injectable so tests need no real time.
 A sliding window of the last 60 seconds, the way providers count.
 """
 
@@ -47,6 +48,9 @@ class RateLimiter:
                 await self._sleep(max(0.01, 60.0 - (now - self._sent[0][0])))
 
 
-def estimate_tokens(text: str, max_tokens: int) -> int:
-    """Chinese runs near one token a character; the prompt adds about 1,500; the answer is capped."""
-    return len(text) + 1500 + max_tokens // 4
+def estimate_request_tokens(body: bytes, max_tokens: int) -> int:
+    """A request's tokens from its UTF-8 JSON body: a Chinese character (3 bytes) near one token,
+    other text near four characters a token, plus a quarter of the answer's cap."""
+    chars = len(body.decode("utf-8", "replace"))
+    wide = max(0, (len(body) - chars) // 2)
+    return wide + (chars - wide) // 4 + max_tokens // 4

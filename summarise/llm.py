@@ -36,6 +36,7 @@ from tenacity import (
 
 from summarise.drafts import CheckContext, DraftArticle, Extraction, checking, parse_unchecked
 from summarise.errors import ProviderError
+from summarise.limits import estimate_request_tokens
 from summarise.prompts import render_prompt
 from summarise.records import AttemptUsage, Usage
 from summarise.settings import Mode, Settings
@@ -368,9 +369,24 @@ def _request(settings: Settings, article: str, hints: list[str]) -> tuple[_Usage
 class AsyncLLMExtractor:
     """The same extraction for the batch runner, many articles in flight."""
 
-    def __init__(self, settings: Settings, *, http_client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: Any = None,
+        before_request: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        """`before_request(tokens)` is awaited before every HTTP request, re-asks and transport
+        retries included, so rate limits count requests as the provider does."""
         self.settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+        if before_request is not None and http_client is None:
+            pace = before_request
+
+            async def on_request(request: Any) -> None:
+                await pace(estimate_request_tokens(request.content, settings.max_tokens))
+
+            http_client = openai.DefaultAsyncHttpxClient(event_hooks={"request": [on_request]})
         self._raw = openai.AsyncOpenAI(
             api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0, http_client=http_client
         )

@@ -269,3 +269,25 @@ def test_chunks_shrink_towards_the_end_once_the_total_is_known(tmp_path: Path) -
     assert sizes[-1] <= 8
     assert sizes == sorted(sizes, reverse=True)
     runner.store.close()
+
+
+@pytest.mark.vcr("hallucination_fixed_by_reask.yaml")
+def test_batch_rate_limits_count_the_re_ask_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vcr) -> None:  # type: ignore[no-untyped-def]
+    import summarise.batch
+    from summarise.limits import RateLimiter
+
+    asked: list[int] = []
+
+    class Recording(RateLimiter):
+        async def acquire(self, tokens: int) -> None:
+            asked.append(tokens)
+            await super().acquire(tokens)
+
+    monkeypatch.setattr(summarise.batch, "RateLimiter", Recording)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    settings = SCENARIOS["hallucination_fixed_by_reask"].settings()
+    tally = run_batch([str(folder)], settings, BatchOptions(out=tmp_path / "out", workers=1, rpm=100, tpm=1_000_000))
+    assert (tally.ok, tally.model_calls, vcr.play_count) == (1, 2, 2)
+    assert len(asked) == 2  # the first request and the re-ask

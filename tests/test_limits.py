@@ -51,3 +51,10 @@ def test_no_limits_no_waiting() -> None:
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
     asyncio.run(limiter.acquire(10**9))
     assert clock.slept == []
+
+
+def test_request_tokens_count_chinese_characters_and_english_words() -> None:
+    from summarise.limits import estimate_request_tokens
+
+    body = ("汉" * 1000 + "a" * 4000).encode("utf-8")
+    assert estimate_request_tokens(body, max_tokens=400) == 1000 + 1000 + 100

@@ -207,6 +207,29 @@ def test_async_extractor_replays_the_same_cassette() -> None:
     assert extraction.unresolved == []
 
 
+@pytest.mark.parametrize(
+    ("name", "requests"),
+    [
+        pytest.param(name, n, marks=pytest.mark.vcr(f"{name}.yaml"), id=name)
+        for name, n in [("hallucination_fixed_by_reask", 2), ("rate_limited_then_ok", 2), ("good_province_and_city", 1)]
+    ],
+)
+def test_every_http_request_passes_the_rate_limiter(name: str, requests: int, vcr) -> None:  # type: ignore[no-untyped-def]
+    """Re-asks and transport retries are requests too: RPM and TPM limits count each one."""
+    scenario = SCENARIOS[name]
+    text = fixture_text(scenario.fixture)
+    article, facts = offline_article(text)
+    paced: list[int] = []
+
+    async def pace(tokens: int) -> None:
+        paced.append(tokens)
+
+    extractor = AsyncLLMExtractor(scenario.settings(), before_request=pace)
+    asyncio.run(extractor.extract(text, fact_hints(article), check_context(text, facts, article)))
+    assert len(paced) == requests == vcr.play_count
+    assert all(t > len(text) for t in paced)  # the article, the instructions, a share of the answer
+
+
 def test_instructor_type_walk_runs_once_per_class_and_still_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
     import instructor.v2.validation.async_validators as module
 
