@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -118,12 +119,15 @@ def _child(what: str, folder: Path, share: str) -> None:
 
     out = Path(tempfile.mkdtemp())
     cores = len(os.sched_getaffinity(0))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=cores))
     processing = time.perf_counter() - start
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool has ended: its CPU is counted
+    cpu = time.process_time() - cpu + workers.ru_utime + workers.ru_stime
     write_outputs(out, cores)
     write_report(out)
-    print(json.dumps({"articles": len(paths), "processing": processing, "whole": time.perf_counter() - start}))
+    whole = time.perf_counter() - start
+    print(json.dumps({"articles": len(paths), "processing": processing, "whole": whole, "cpu": cpu}))
 
 
 def _run_child(*args: str) -> subprocess.Popen[str]:
@@ -138,15 +142,19 @@ def offline(count: int, rounds: int) -> None:
         size = sum(p.stat().st_size for p in paths)
         print(f"{count:,} generated articles, {size / 1e6:.1f} MB, {cores} cores; {rounds} rounds, medians shown")
         one_core, all_cores, batch, whole = [], [], [], []
+        cpu_one, cpu_all, cpu_batch = [], [], []  # CPU seconds per article, every process counted
         for _ in range(rounds):  # interleaved, so a slower spell of the machine hits every figure
             done = json.loads(_run_child("single", str(folder), "1/0").communicate()[0])
             one_core.append(done["articles"] / done["seconds"])
+            cpu_one.append(done["cpu"] / done["articles"])
             jobs = [_run_child("single", str(folder), f"{cores}/{i}") for i in range(cores)]
             results = [json.loads(j.communicate()[0]) for j in jobs]
             all_cores.append(count / max(r["seconds"] for r in results) / cores)
+            cpu_all.append(sum(r["cpu"] for r in results) / count)
             done = json.loads(_run_child("batch", str(folder), "-").communicate()[0])
             batch.append(count / done["processing"] / cores)
             whole.append(count / done["whole"] / cores)
+            cpu_batch.append(done["cpu"] / count)
         exe = Path(sys.executable).parent / "summarise"
         start = time.perf_counter()
         for path in paths[:20]:
@@ -160,6 +168,10 @@ def offline(count: int, rounds: int) -> None:
         print(f"  summarise batch, processing and state store:      {med(batch):8.1f}  ({shares} of the two above)")
         print(f"  summarise batch, with every output and the report: {med(whole):7.1f}")
         print(f"  `summarise FILE` per file, process start included: {per_file:7.1f}")
+        print("CPU per article, every process of the job counted (µs):")
+        print(f"  single-file job, one core alone:                  {1e6 * med(cpu_one):8.1f}")
+        print(f"  single-file job, one process per core, all busy:  {1e6 * med(cpu_all):8.1f}")
+        print(f"  summarise batch, processing and state store:      {1e6 * med(cpu_batch):8.1f}")
 
 
 if __name__ == "__main__":
