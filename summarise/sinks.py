@@ -134,11 +134,22 @@ class _TableWriter:
 
 
 def _unique_results(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
-    """(cache key, its sources) for each stored result with a source, in source-name order."""
-    sources: dict[str, list[str]] = {}
-    for name, key in db.execute("SELECT name, cache_key FROM sources WHERE cache_key IS NOT NULL ORDER BY name"):
-        sources.setdefault(key, []).append(name)
-    return list(sources.items())
+    """(cache key, every source of its text) for each text with a result, in source-name order.
+
+    One record per text: when sources of the same text point at results of different engines
+    or models (a partial re-run with another engine), the latest result stands for all of them.
+    """
+    by_text: dict[str, list[str]] = {}
+    latest: dict[str, tuple[str, int, str]] = {}  # text hash -> (created, rowid, cache key)
+    rows = db.execute(
+        "SELECT s.name, r.text_hash, r.created, r.rowid, r.cache_key FROM sources s "
+        "JOIN results r ON r.cache_key = s.cache_key ORDER BY s.name"
+    )
+    for name, sha, created, rowid, key in rows:
+        by_text.setdefault(sha, []).append(name)
+        if sha not in latest or (created, rowid) > latest[sha][:2]:
+            latest[sha] = (created, rowid, key)
+    return [(latest[sha][2], names) for sha, names in by_text.items()]
 
 
 def _write_slice(

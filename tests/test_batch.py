@@ -291,3 +291,23 @@ def test_batch_rate_limits_count_the_re_ask_too(tmp_path: Path, monkeypatch: pyt
     tally = run_batch([str(folder)], settings, BatchOptions(out=tmp_path / "out", workers=1, rpm=100, tpm=1_000_000))
     assert (tally.ok, tally.model_calls, vcr.play_count) == (1, 2, 2)
     assert len(asked) == 2  # the first request and the re-ask
+
+
+@pytest.mark.vcr("good_province_and_city.yaml")
+def test_one_record_per_text_when_its_sources_were_run_with_different_engines(tmp_path: Path, vcr) -> None:  # type: ignore[no-untyped-def]
+    text = fixture_text("province_and_city.txt")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "page.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([str(first)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=1))
+    llm = SCENARIOS["good_province_and_city"].settings()
+    run_batch([str(second)], llm, BatchOptions(out=out, workers=1))  # the same text, another engine
+    assert write_outputs(out) == {"articles": 1, "failures": 0}
+    [record] = jsonl(out / "articles.jsonl")
+    assert sorted(record["sources"]) == [str(first / "page.txt"), str(second / "page.txt")]
+    assert record["article"]["engine"] == "llm:authored-good-model"  # the latest result stands
+    province = next(m for m in write_report(out).rounds if m.scope == "河南省")
+    assert province.articles == 1
+    assert vcr.play_count == 1
