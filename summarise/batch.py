@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from summarise.errors import ProviderError, SummariseError
+from summarise.errors import SummariseError
 from summarise.facts import Facts
 from summarise.inputs import MAX_MEMBER_BYTES, Failure, Member, Selection, count_members, find_members
 from summarise.limits import RateLimiter
@@ -322,10 +322,9 @@ class BatchRunner:
             article = llm_article(extraction, text, name, encoding, prepared.facts, offline, self.settings)
         except EngineFailed as exc:
             return Result(key, prepared.sha, "failed", exc.fallback.model_dump_json(), str(exc))
-        except ProviderError as exc:
-            return Result(key, prepared.sha, "failed", failed_engine(exc, offline).fallback.model_dump_json(), str(exc))
-        except SummariseError as exc:
-            return Result(key, prepared.sha, "failed", None, str(exc))
+        except SummariseError as exc:  # no model answer (an error, or an article too long to send):
+            fallback = failed_engine(exc, offline).fallback  # the offline result is kept, flagged
+            return Result(key, prepared.sha, "failed", fallback.model_dump_json(), str(exc))
         usage = article.usage
         calls = len(usage.attempts) if usage else 0
         self.tally.model_calls += calls

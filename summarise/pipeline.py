@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from summarise.errors import InputTooLarge, ProviderError
+from summarise.errors import InputTooLarge, ProviderError, SummariseError
 from summarise.facts import Facts, find_facts
 from summarise.normalise import normalise, normalised_text
 from summarise.offline import build_events
@@ -37,7 +37,7 @@ class AsyncExtractor(Protocol):
 class EngineFailed(ProviderError):
     """The model failed; `fallback` is the offline engine's article, so no work is lost."""
 
-    def __init__(self, cause: ProviderError, fallback: Article) -> None:
+    def __init__(self, cause: SummariseError, fallback: Article) -> None:
         super().__init__(str(cause))
         self.fallback = fallback
 
@@ -102,7 +102,7 @@ def _check_length(text: str, source: str, settings: Settings) -> None:
         )
 
 
-def failed_engine(exc: ProviderError, article: Article) -> EngineFailed:
+def failed_engine(exc: SummariseError, article: Article) -> EngineFailed:
     """The model failed: the offline result, marked, travels with the error."""
     article.warnings.append(f"LLM engine failed ({exc}); this is the offline engine's result")
     return EngineFailed(exc, article)

@@ -311,3 +311,21 @@ def test_one_record_per_text_when_its_sources_were_run_with_different_engines(tm
     province = next(m for m in write_report(out).rounds if m.scope == "河南省")
     assert province.articles == 1
     assert vcr.play_count == 1
+
+
+def test_an_article_too_long_for_the_model_keeps_its_offline_result(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "long.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    settings = SCENARIOS["good_province_and_city"].settings().with_(max_chars=100)
+    out = tmp_path / "out"
+    tally = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=FlakyExtractor())
+    assert (tally.failed, tally.model_calls) == (1, 0)  # not sent
+    write_outputs(out)
+    [record] = jsonl(out / "articles.jsonl")
+    assert "above the LLM engine's limit of 100" in record["error"]
+    assert record["article"]["engine"] == "offline"
+    assert [e["scope"]["name"] for e in record["article"]["events"] if e["type"] == "campaign_round"] == [
+        "河南省",
+        "新乡市",
+    ]
