@@ -84,6 +84,8 @@ def _check_async_validators_once() -> None:
         module.reject_async_validators = walk_once  # type: ignore[attr-defined]
     wrapper = module.reject_async_validators
     unwrapped = getattr(wrapper, "_original", None)
+    if unwrapped is None:
+        return
     for name, other in list(sys.modules.items()):
         if name.startswith("instructor") and getattr(other, "reject_async_validators", None) is unwrapped:
             other.reject_async_validators = wrapper  # type: ignore[attr-defined]
