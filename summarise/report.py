@@ -1,7 +1,8 @@
 """The archive report: counts, a timeline of rounds merged across articles, charts, disagreements.
 
 Input: a batch's analysis tables (tables.sqlite) and its state store. Output: report.md and a
-self-contained report.html (charts as inline SVG, no scripts, no network). Pure except `write_report`.
+self-contained report.html (charts as inline SVG, no scripts, no network). Pure except
+`summarise_outputs` (reads) and `write_report` (writes).
 The same round (campaign, phase, scope) is often reported by several articles; it is merged,
 each field taking the value most sources give, and every disagreement is listed with its sources.
 """
@@ -13,12 +14,13 @@ import math
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from summarise.records import Status
-from summarise.sinks import stored_failures
+from summarise.store import Store
 
 BATCH_KEYS = ("signed", "started", "commissioned")
 _COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
@@ -111,19 +113,13 @@ def merge_rounds(rows: Iterable[tuple[Any, ...]]) -> list[MergedRound]:
 def summarise_outputs(out: Path) -> Summary:
     """Counts per source (a file or an archive member) and the rounds merged across articles,
     read from the state store and the analysis tables `sinks.write_outputs` wrote."""
-    summary = Summary()
-    db = sqlite3.connect(out / "state.sqlite")
-    try:
-        for status, count in db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
-            setattr(summary, status, count)
-    finally:
-        db.close()
-    summary.failures = stored_failures(out / "state.sqlite")
-    tables = sqlite3.connect(f"file:{out / 'tables.sqlite'}?mode=ro", uri=True)
-    try:
+    with closing(Store(out / "state.sqlite", readonly=True)) as store:
+        counts = store.status_counts()
+        summary = Summary(
+            counts.get("ok", 0), counts.get("flagged", 0), counts.get("failed", 0), failures=store.failures()
+        )
+    with closing(sqlite3.connect(f"file:{out / 'tables.sqlite'}?mode=ro", uri=True)) as tables:
         summary.rounds = merge_rounds(tables.execute(_ROUND_ROWS))
-    finally:
-        tables.close()
     return summary
 
 

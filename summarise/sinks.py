@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from summarise.records import Article, Batch, BatchRecord, CampaignRound, Figure
 from summarise.render import Format, render
+from summarise.store import Result, Store
 from summarise.verify import figures
 from summarise.workers import worker_pool
 
@@ -133,65 +134,27 @@ class _TableWriter:
         os.replace(self.parquet_dir, final)
 
 
-def _unique_results(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
-    """(cache key, every source of its text) for each text with a result, in source-name order.
-
-    One record per text: when sources of the same text point at results of different engines
-    or models (a partial re-run with another engine), the latest result stands for all of them.
-    """
-    by_text: dict[str, list[str]] = {}
-    latest: dict[str, tuple[str, int, str]] = {}  # text hash -> (created, rowid, cache key)
-    rows = db.execute(
-        "SELECT s.name, r.text_hash, r.created, r.rowid, r.cache_key FROM sources s "
-        "JOIN results r ON r.cache_key = s.cache_key ORDER BY s.name"
-    )
-    for name, sha, created, rowid, key in rows:
-        by_text.setdefault(sha, []).append(name)
-        if sha not in latest or (created, rowid) > latest[sha][:2]:
-            latest[sha] = (created, rowid, key)
-    return [(latest[sha][2], names) for sha, names in by_text.items()]
-
-
 def _write_slice(
     state: str, articles_dir: str, items: list[tuple[str, list[str]]]
 ) -> tuple[str, dict[str, list[tuple[Any, ...]]]]:
     """Runs in a worker: the files of a slice of articles, and its JSONL lines and table rows."""
-    db = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
-    try:
+    with closing(Store(Path(state), readonly=True)) as store:
         lines: list[str] = []
         rows = _Rows()
         for key, names in items:
-            row = db.execute(
-                "SELECT text_hash, status, article_json, error, prompt_tokens, completion_tokens, cost_usd "
-                "FROM results WHERE cache_key = ?",
-                (key,),
-            ).fetchone()
-            if row is None:
+            result = store.result(key)
+            if result is None:
                 continue
-            sha, status, article_json, error, pt, ct, cost = row
-            article = Article.model_validate_json(article_json) if article_json else None
+            sha, status, error = result.text_hash, result.status, result.error
+            article = Article.model_validate_json(result.article_json) if result.article_json else None
             record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
             if article is not None:
                 stem = Path(articles_dir) / sha[:16]
                 _atomic_write(stem.with_suffix(".json"), record.model_dump_json(indent=2) + "\n")
                 _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
             lines.append(record.model_dump_json() + "\n")
-            usage = {"prompt_tokens": pt, "completion_tokens": ct, "cost_usd": cost}
-            _rows(rows, sha, names, status, article, error, usage)
+            _rows(rows, result, names, article)
         return "".join(lines), rows.tables
-    finally:
-        db.close()
-
-
-def stored_failures(state: Path) -> list[tuple[str, str]]:
-    db = sqlite3.connect(state)
-    try:
-        return [
-            (name, error or "")
-            for name, error in db.execute("SELECT name, error FROM sources WHERE status = 'failed' ORDER BY name")
-        ]
-    finally:
-        db.close()
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -209,11 +172,9 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     state = out / "state.sqlite"
     articles_dir = out / "articles"
     articles_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(state)
-    try:
-        items = _unique_results(db)
-    finally:
-        db.close()
+    with closing(Store(state, readonly=True)) as store:
+        items = store.latest_by_text()
+        failures = store.failures()
     slices = [items[i : i + _SLICE] for i in range(0, len(items), _SLICE)]
     tables = _TableWriter(out)
     jsonl_tmp = out / "articles.jsonl.tmp"
@@ -230,7 +191,6 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
             for table, table_rows in rows.items():
                 tables.add_many(table, table_rows)
     os.replace(jsonl_tmp, out / "articles.jsonl")
-    failures = stored_failures(state)
     _atomic_write(
         out / "failures.jsonl",
         "".join(json.dumps({"source": n, "reason": r}, ensure_ascii=False) + "\n" for n, r in failures),
@@ -240,39 +200,16 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     return {"articles": written, "failures": len(failures)}
 
 
-def _rows(
-    t: _Rows,
-    sha: str,
-    names: list[str],
-    status: str,
-    article: Article | None,
-    error: str | None,
-    usage: dict[str, Any],
-) -> None:
+def _rows(t: _Rows, result: Result, names: list[str], article: Article | None) -> None:
+    sha, sources = result.text_hash, "\n".join(names)
+    used = (result.prompt_tokens, result.completion_tokens, result.cost_usd)
     if article is None:
-        t.add(
-            "articles",
-            (
-                sha,
-                "\n".join(names),
-                status,
-                None,
-                None,
-                None,
-                0,
-                0,
-                0,
-                usage["prompt_tokens"],
-                usage["completion_tokens"],
-                usage["cost_usd"],
-                error,
-            ),
-        )
+        t.add("articles", (sha, sources, result.status, None, None, None, 0, 0, 0, *used, result.error))
         return
     v = article.verification
-    t.add("articles", (sha, "\n".join(names), status, article.engine, article.is_campaign_report, article.headline,
-                       len(article.rounds()), v.verified, v.unverified + v.prose_flagged, usage["prompt_tokens"],
-                       usage["completion_tokens"], usage["cost_usd"], error))  # fmt: skip
+    t.add("articles", (sha, sources, result.status, article.engine, article.is_campaign_report, article.headline,
+                       len(article.rounds()), v.verified, v.unverified + v.prose_flagged, *used,
+                       result.error))  # fmt: skip
     for index, r in enumerate(article.rounds()):
         _round_rows(t, sha, index, r)
     for c in article.cumulative_totals():

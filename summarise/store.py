@@ -76,15 +76,19 @@ class Result:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        """`readonly`: for the processes that write the outputs, which only read the store."""
         self.path = path
+        self._in_tx = False
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Worker processes write too: wait for the lock rather than fail on it.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        self._in_tx = False
 
     def close(self) -> None:
         self.db.close()
@@ -164,6 +168,33 @@ class Store:
             rows = self.db.execute(f"SELECT cache_key, status FROM results WHERE cache_key IN ({marks})", part)
             found.update({str(k): str(s) for k, s in rows if include_failed or s != "failed"})
         return found
+
+    def latest_by_text(self) -> list[tuple[str, list[str]]]:
+        """(cache key, every source of its text) for each text with a result, in source-name order.
+
+        One record per text: when sources of the same text point at results of different engines
+        or models (a partial re-run with another engine), the latest result stands for all of them.
+        """
+        by_text: dict[str, list[str]] = {}
+        latest: dict[str, tuple[str, int, str]] = {}  # text hash -> (created, rowid, cache key)
+        rows = self.db.execute(
+            "SELECT s.name, r.text_hash, r.created, r.rowid, r.cache_key FROM sources s "
+            "JOIN results r ON r.cache_key = s.cache_key ORDER BY s.name"
+        )
+        for name, sha, created, rowid, key in rows:
+            by_text.setdefault(sha, []).append(name)
+            if sha not in latest or (created, rowid) > latest[sha][:2]:
+                latest[sha] = (created, rowid, key)
+        return [(latest[sha][2], names) for sha, names in by_text.items()]
+
+    def failures(self) -> list[tuple[str, str]]:
+        """(source, reason) of every source that failed, in name order."""
+        rows = self.db.execute("SELECT name, error FROM sources WHERE status = 'failed' ORDER BY name")
+        return [(str(name), str(error or "")) for name, error in rows]
+
+    def status_counts(self) -> dict[str, int]:
+        """How many sources are ok, flagged and failed."""
+        return {str(s): int(n) for s, n in self.db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status")}
 
     def open_api_batch(self) -> str | None:
         row = self.db.execute(
