@@ -342,10 +342,8 @@ class BatchRunner:
         if self._extractor is None:
             from summarise.llm import AsyncLLMExtractor
 
-            limited = self.options.rpm or self.options.tpm
-            self._extractor = AsyncLLMExtractor(
-                self.settings, before_request=self._limiter.acquire if limited else None
-            )
+            pace = self._limiter.acquire if self._limiter.active else None  # no hook when nothing to count
+            self._extractor = AsyncLLMExtractor(self.settings, before_request=pace)
         return self._extractor
 
 

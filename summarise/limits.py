@@ -30,8 +30,12 @@ class RateLimiter:
         self._sent: deque[tuple[float, int]] = deque()
         self._lock = asyncio.Lock()
 
+    @property
+    def active(self) -> bool:
+        return bool(self.rpm or self.tpm)
+
     async def acquire(self, tokens: int) -> None:
-        if not self.rpm and not self.tpm:
+        if not self.active:
             return
         async with self._lock:
             while True:
