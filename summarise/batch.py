@@ -117,13 +117,15 @@ def _chunks(
     """Lists of items; `size(n)` says how many to take after the first n."""
     chunk: list[Member | Failure] = []
     held = taken = 0
+    target = size(0)
     for item in items:
         chunk.append(item)
         held += len(item.data) if isinstance(item, Member) and item.data else 0
-        if len(chunk) >= size(taken) or held >= max_bytes:
+        if len(chunk) >= target or held >= max_bytes:
             taken += len(chunk)
             yield chunk
             chunk, held = [], 0
+            target = size(taken)
     if chunk:
         yield chunk
 

@@ -10,7 +10,9 @@ caps on member count and sizes that stop an archive bomb before it is decompress
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -52,9 +54,16 @@ class Selection:
         """`name` is the whole path (archive!member for a member); `base` its last part, if known."""
         if base is None:
             base = name.split("!")[-1].rstrip("/").rsplit("/", 1)[-1]
-        inc = any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(name, p) for p in self.include)
-        exc = any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(name, p) for p in self.exclude)
-        return inc and not exc
+        inc, exc = _patterns(self.include), _patterns(self.exclude)
+        return bool(inc.match(base) or inc.match(name)) and not (exc.match(base) or exc.match(name))
+
+
+@functools.lru_cache(maxsize=64)
+def _patterns(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """The globs as one compiled pattern: a folder of a million files is matched a million times."""
+    if not globs:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 def find_members(paths: list[str], selection: Selection = Selection()) -> Iterator[Member | Failure]:

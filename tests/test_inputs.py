@@ -29,6 +29,17 @@ def test_folder_recursive_with_globs_and_a_gbk_file(tmp_path: Path) -> None:
     assert count_members([str(tmp_path)], Selection(("*.txt",), ("draft_*",))) == 2
 
 
+def test_globs_match_the_file_name_or_the_whole_path() -> None:
+    pick = Selection(("*.txt", "*/2024/*.md"), ("draft_*", "*!old/*"))
+    assert pick.wants("in/2023/a.txt")
+    assert pick.wants("in/2024/b.md")
+    assert not pick.wants("in/2023/b.md")
+    assert not pick.wants("in/draft_c.txt")
+    assert pick.wants("pages.zip!new/d.txt")
+    assert not pick.wants("pages.zip!old/d.txt")
+    assert not Selection(()).wants("a.txt")  # no include pattern: nothing is wanted
+
+
 def test_zip_with_path_traversal_member_is_refused_and_the_rest_read(tmp_path: Path) -> None:
     path = tmp_path / "pages.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
