@@ -2,14 +2,16 @@
 
 Input: the batch's `state.sqlite`. Output: in the output folder, articles/<hash>.json and .md,
 articles.jsonl, failures.jsonl, tables.sqlite and parquet/<table>.parquet. Does I/O.
-Everything here is derived from the store, and rewritten whole (to a temporary name, then moved),
-so however often a run was interrupted each article appears exactly once.
+Everything here is derived from the store, and rewritten whole (to a temporary name, then moved;
+the per-article files into a fresh folder that replaces the old one in one step, which also saves a
+rename per file), so however often a run was interrupted each article appears exactly once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from contextlib import ExitStack, closing
 from itertools import repeat
@@ -85,8 +87,7 @@ class _TableWriter:
         self.sqlite_tmp = folder / "tables.sqlite.tmp"
         self.sqlite_tmp.unlink(missing_ok=True)
         self.db = sqlite3.connect(self.sqlite_tmp)
-        self.parquet_dir = folder / "parquet.tmp"
-        self.parquet_dir.mkdir(exist_ok=True)
+        self.parquet_dir = _fresh_folder(folder / "parquet.tmp")
         self.folder = folder
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
         self.writers: dict[str, pq.ParquetWriter] = {}
@@ -126,12 +127,7 @@ class _TableWriter:
         self.db.commit()
         self.db.close()
         os.replace(self.sqlite_tmp, self.folder / "tables.sqlite")
-        final = self.folder / "parquet"
-        if final.exists():
-            for old in final.iterdir():
-                old.unlink()
-            final.rmdir()
-        os.replace(self.parquet_dir, final)
+        _swap_in(self.parquet_dir, self.folder / "parquet")
 
 
 def _write_slice(
@@ -148,10 +144,12 @@ def _write_slice(
             sha, status, error = result.text_hash, result.status, result.error
             article = Article.model_validate_json(result.article_json) if result.article_json else None
             record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
-            if article is not None:
-                stem = Path(articles_dir) / sha[:16]
-                _atomic_write(stem.with_suffix(".json"), record.model_dump_json(indent=2) + "\n")
-                _atomic_write(stem.with_suffix(".md"), render(article, Format.MARKDOWN))
+            if article is not None:  # a folder of its own, swapped in whole: no file needs a temporary name
+                stem = os.path.join(articles_dir, sha[:16])
+                with open(f"{stem}.json", "w", encoding="utf-8") as f:
+                    f.write(record.model_dump_json(indent=2) + "\n")
+                with open(f"{stem}.md", "w", encoding="utf-8") as f:
+                    f.write(render(article, Format.MARKDOWN))
             lines.append(record.model_dump_json() + "\n")
             _rows(rows, result, names, article)
         return "".join(lines), rows.tables
@@ -163,6 +161,24 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _fresh_folder(path: Path) -> Path:
+    """An empty folder at `path`, whatever an interrupted run left there."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _swap_in(new: Path, final: Path) -> None:
+    """Put the folder `new` in the place of `final`. A kill between the two renames leaves
+    `final` missing until the next run writes it again, never a mix of old and new files."""
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     """Rewrite every output of the folder from its state store; returns row counts.
 
@@ -170,8 +186,7 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     rows); their results are written here in source order, so the output does not depend on
     how many there were."""
     state = out / "state.sqlite"
-    articles_dir = out / "articles"
-    articles_dir.mkdir(parents=True, exist_ok=True)
+    articles_dir = _fresh_folder(out / "articles.tmp")
     with closing(Store(state, readonly=True)) as store:
         items = store.latest_by_text()
         failures = store.failures()
@@ -190,6 +205,7 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
             written += len(rows["articles"])
             for table, table_rows in rows.items():
                 tables.add_many(table, table_rows)
+    _swap_in(articles_dir, out / "articles")
     os.replace(jsonl_tmp, out / "articles.jsonl")
     _atomic_write(
         out / "failures.jsonl",

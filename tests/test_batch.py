@@ -255,6 +255,23 @@ def test_outputs_do_not_depend_on_how_many_processes_write_them(tmp_path: Path) 
     assert b"again_" in one["jsonl"]  # type: ignore[operator]
 
 
+def test_outputs_written_again_after_an_interrupted_write_hold_only_this_write(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "in")
+    out = tmp_path / "out"
+    run_batch([str(archive)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=1))
+    write_outputs(out)
+    expected = sorted(p.name for p in (out / "articles").iterdir())
+    (out / "articles").rename(out / "articles.old")  # a kill between the two renames: no articles/ at all
+    for leftover in ("articles.tmp", "articles.old", "parquet.tmp"):  # and half-written folders beside it
+        (out / leftover).mkdir(exist_ok=True)
+        (out / leftover / "stray.json").write_text("{}", encoding="utf-8")
+
+    write_outputs(out)
+    assert sorted(p.name for p in (out / "articles").iterdir()) == expected
+    assert [p.name for p in out.iterdir() if p.suffix in {".tmp", ".old"}] == []
+    assert len(expected) == 2 * len(jsonl(out / "articles.jsonl"))  # a JSON record and a briefing each
+
+
 def test_chunks_shrink_towards_the_end_once_the_total_is_known(tmp_path: Path) -> None:
     from summarise.batch import BatchRunner, _chunks
     from summarise.inputs import Member
