@@ -77,11 +77,14 @@ class Result:
 
 class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        """`readonly`: for the processes that write the outputs, which only read the store."""
+        """`readonly`: for the processes that write the outputs, which only read the store. Not
+        SQLite's mode=ro: such a connection cannot remove the WAL files when it closes last, and
+        they would stay beside the store after every run."""
         self.path = path
         self._in_tx = False
         if readonly:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, check_same_thread=False)
+            self.db.execute("PRAGMA query_only=ON")
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         # Worker processes write too: wait for the lock rather than fail on it.

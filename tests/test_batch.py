@@ -85,6 +85,8 @@ def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") == 2
     assert "<script" not in html
+    db.close()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("state")) == ["state.sqlite"]  # no WAL left
 
 
 def test_same_round_from_two_articles_is_merged_and_disagreements_listed(tmp_path: Path) -> None:
