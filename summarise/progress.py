@@ -78,5 +78,7 @@ def print_summary(console: Console, tally: Tally, out: str, written: dict[str, i
     if tally.model_calls:
         table.add_row("tokens", f"{tally.prompt_tokens:,} in, {tally.completion_tokens:,} out")
         table.add_row("estimated cost", f"USD {tally.cost_usd:.4f}")
-    table.add_row("outputs", f"{out}/ (articles/, articles.jsonl, tables.sqlite, parquet/, report.md, report.html)")
+    table.add_row(
+        "outputs", f"{out}/ (articles/, articles.jsonl, tables.sqlite, parquet/, report.md, charts/, report.html)"
+    )
     console.print(table)

@@ -1,8 +1,8 @@
 """The archive report: counts, a timeline of rounds merged across articles, charts, disagreements.
 
-Input: a batch's analysis tables (tables.sqlite) and its state store. Output: report.md and a
-self-contained report.html (charts as inline SVG, no scripts, no network). Pure except
-`summarise_outputs` (reads) and `write_report` (writes).
+Input: a batch's analysis tables (tables.sqlite) and its state store. Output: report.md with its
+charts as SVG images in charts/, and a self-contained report.html (the same charts inline, no
+scripts, no network). Pure except `summarise_outputs` (reads) and `write_report` (writes).
 The same round (campaign, phase, scope) is often reported by several articles; it is merged,
 each field taking the value most sources give, and every disagreement is listed with its sources.
 """
@@ -23,6 +23,7 @@ from summarise.records import Status
 from summarise.store import Store
 
 BATCH_KEYS = ("signed", "started", "commissioned")
+CHARTS_DIR = "charts"
 _COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
 
 
@@ -148,27 +149,36 @@ def render_markdown(s: Summary) -> str:
     disagreements = [(m, d) for m in s.rounds for d in m.disagreements()]
     out += ["", "## Disagreements between sources", ""]
     out += [f"- Phase {m.phase}, {m.scope_english}: {d}" for m, d in disagreements] or ["None."]
-    out += ["", "## Charts", "", "See report.html for the charts of investment and project counts by phase.", ""]
+    out += ["", "## Charts", ""]
+    for name, (title, _) in charts(s).items():
+        out += [f"![{title}]({CHARTS_DIR}/{name})", ""]
     out += ["## Failures", ""]
     out += [f"- `{name}`: {reason}" for name, reason in s.failures] or ["None."]
     return "\n".join(out) + "\n"
 
 
+def charts(s: Summary) -> dict[str, tuple[str, str]]:
+    """File name -> (title, SVG) of each chart: investment and project counts by phase."""
+    province = [m for m in s.rounds if m.scope == "河南省" and m.phase]
+    rounds, which = (province, "province-level rounds") if province else (s.rounds, "all rounds")
+    found = {}
+    for name, title, part, unit in (
+        ("investment_by_phase.svg", f"Investment by phase, 亿元 ({which})", "investment_yi", "亿元"),
+        ("projects_by_phase.svg", f"Projects by phase ({which})", "projects", "projects"),
+    ):
+        found[name] = (title, _bar_chart(title, rounds, part, unit))
+    return found
+
+
 def _bar_chart(title: str, rounds: list[MergedRound], part: str, unit: str) -> str:
-    """Grouped bars per phase (province scope) for the three batches, as inline SVG."""
-    data = [
-        (m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS])
-        for m in rounds
-        if m.scope == "河南省" and m.phase
-    ]
-    if not data:
-        data = [(m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS]) for m in rounds if m.phase]
+    """Grouped bars per phase for the three batches, as SVG (a file of its own, or inline)."""
+    data = [(m.phase, [m.value(f"{k}.{part}") or 0.0 for k in BATCH_KEYS]) for m in rounds if m.phase]
     width, height, left, bottom = 720, 300, 70, 40
     top = _nice_ceiling(max((v for _, vs in data for v in vs), default=1.0) or 1.0)
     group = (width - left - 20) / max(1, len(data))
     bar = group / 4
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{html.escape(title)}">'
     ]
     parts.append(f'<text x="{left}" y="16" font-size="14" font-weight="bold">{html.escape(title)}</text>')
@@ -234,8 +244,7 @@ def render_html(s: Summary) -> str:
 td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:right}}td:nth-child(3){{text-align:left}}</style></head>
 <body><h1>Archive report</h1>
 <p>Articles: <b>{s.ok}</b> ok, <b>{s.flagged}</b> flagged, <b>{s.failed}</b> failed.</p>
-<h2>Investment by phase (亿元)</h2>{_bar_chart("Investment by phase, 亿元", s.rounds, "investment_yi", "亿元")}
-<h2>Projects by phase</h2>{_bar_chart("Projects by phase", s.rounds, "projects", "projects")}
+<h2>Charts</h2>{"".join(svg for _, svg in charts(s).values())}
 <h2>Campaign rounds (merged across articles)</h2><table><tr>{head}</tr>{"".join(rows)}</table>
 <h2>Disagreements between sources</h2><ul>{disagreements}</ul>
 <h2>Failures</h2><ul>{failures}</ul>
@@ -246,6 +255,9 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:right}}td:nth-child(3)
 def write_report(out: Path) -> Summary:
     """report.md and report.html, from the outputs: run after `sinks.write_outputs`."""
     summary = summarise_outputs(out)
+    (out / CHARTS_DIR).mkdir(exist_ok=True)
+    for name, (_, svg) in charts(summary).items():
+        (out / CHARTS_DIR / name).write_text(svg + "\n", encoding="utf-8")
     (out / "report.md").write_text(render_markdown(summary), encoding="utf-8")
     (out / "report.html").write_text(render_html(summary), encoding="utf-8")
     return summary

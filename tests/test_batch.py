@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import time
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pyarrow.parquet as pq
 import pytest
@@ -85,6 +87,13 @@ def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") == 2
     assert "<script" not in html
+    images = re.findall(r"!\[[^]]+\]\(([^)]+)\)", report)  # the Markdown's charts are images beside it
+    assert len(images) == 2
+    for image in images:
+        svg = ElementTree.parse(out / image).getroot()  # a well-formed SVG file of its own
+        bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.find("{*}title") is not None]
+        assert len(bars) == 3 * 2, image  # signed, started, commissioned for phases 8 and 12 (province level)
+        assert svg.find("{*}text").text in report  # type: ignore[union-attr]
     db.close()
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("state")) == ["state.sqlite"]  # no WAL left
 
