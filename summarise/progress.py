@@ -7,9 +7,10 @@ and a one-screen summary. Does terminal I/O only; `quiet` prints nothing but the
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from types import TracebackType
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,23 +21,34 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from summarise.batch import Tally
+
+
+class _TwoLines(Progress):
+    """The bar on one line, the counts (and tokens, cost) on the next: on one line they did not
+    fit an 80-column terminal, and rich cut the times and the cost short."""
+
+    status = Text()
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        yield self.status
 
 
 class BatchProgress:
     def __init__(self, console: Console, quiet: bool = False) -> None:
         self.console = console
         self.quiet = quiet
-        self.progress = Progress(
+        self.progress = _TwoLines(
             TextColumn("[bold]summarise batch"),
-            BarColumn(),
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[counts]}"),
             console=console,
             disable=quiet,
             transient=False,
@@ -45,7 +57,7 @@ class BatchProgress:
 
     def __enter__(self) -> BatchProgress:
         self.progress.__enter__()
-        self.task = self.progress.add_task("batch", total=None, rate="", counts="")
+        self.task = self.progress.add_task("batch", total=None, rate="")
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -55,14 +67,13 @@ class BatchProgress:
         if self.task is None:
             return
         elapsed = max(1e-9, time.monotonic() - tally.started)
-        counts = f"ok {tally.ok} · flagged {tally.flagged} · failed {tally.failed}"
+        counts = f"ok {tally.ok:,} · flagged {tally.flagged:,} · failed {tally.failed:,}"
         if tally.model_calls:
             counts += f" · {tally.prompt_tokens + tally.completion_tokens:,} tokens"
             if tally.cost_usd:
                 counts += f" · ~USD {tally.cost_usd:.2f}"
-        self.progress.update(
-            self.task, total=total, completed=tally.done, rate=f"{tally.done / elapsed:.1f}/s", counts=counts
-        )
+        self.progress.status = Text(counts, no_wrap=True, overflow="ellipsis")
+        self.progress.update(self.task, total=total, completed=tally.done, rate=f"{tally.done / elapsed:.1f}/s")
 
 
 def print_summary(console: Console, tally: Tally, out: str, written: dict[str, int]) -> None:

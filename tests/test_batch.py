@@ -93,7 +93,9 @@ def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
         svg = ElementTree.parse(out / image).getroot()  # a well-formed SVG file of its own
         bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.find("{*}title") is not None]
         assert len(bars) == 3 * 2, image  # signed, started, commissioned for phases 8 and 12 (province level)
-        assert svg.find("{*}text").text in report  # type: ignore[union-attr]
+        title = svg.find("{*}text")
+        assert title is not None
+        assert f"![{title.text}]({image})" in report
     db.close()
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("state")) == ["state.sqlite"]  # no WAL left
 
