@@ -21,7 +21,15 @@ from pathlib import Path
 
 from summarise.errors import SummariseError
 from summarise.facts import Facts
-from summarise.inputs import MAX_MEMBER_BYTES, Failure, Member, Selection, count_members, find_members
+from summarise.inputs import (
+    MAX_MEMBER_BYTES,
+    Failure,
+    Member,
+    Selection,
+    count_members,
+    find_members,
+    require_inputs,
+)
 from summarise.limits import RateLimiter
 from summarise.pipeline import AsyncExtractor, EngineFailed, failed_engine, llm_article, llm_inputs, offline_article
 from summarise.prompts import prompts_version
@@ -358,5 +366,6 @@ def run_batch(
     on_progress: Callable[[Tally, int | None], None] | None = None,
 ) -> Tally:
     """Run a batch to the end (the synchronous entry point of the CLI and of notebooks)."""
+    require_inputs(paths)
     runner = BatchRunner(settings, options, extractor=extractor, on_progress=on_progress)
     return asyncio.run(runner.run(paths))

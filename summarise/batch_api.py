@@ -13,7 +13,7 @@ from typing import Any
 from summarise.batch import BatchOptions, Tally, prepare_member, status_of
 from summarise.crosscheck import check_context
 from summarise.errors import ProviderError
-from summarise.inputs import Failure, find_members
+from summarise.inputs import Failure, find_members, require_inputs
 from summarise.llm_batch import BatchAPI, extraction_from, request_line
 from summarise.pipeline import fact_hints, llm_article, offline_article
 from summarise.prompts import prompts_version
@@ -31,6 +31,7 @@ def run_via_batch_api(
     poll_seconds: float = 30.0,
     on_status: Callable[[str], None] | None = None,
 ) -> Tally:
+    require_inputs(paths)
     api = api or BatchAPI(settings)
     store = Store(options.out / "state.sqlite")
     tally = Tally()

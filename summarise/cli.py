@@ -232,6 +232,10 @@ class _errors:
         if isinstance(exc, KeyboardInterrupt):
             _stderr.print("summarise: interrupted", markup=False)
             raise typer.Exit(130)
+        if isinstance(exc, OSError) and exc.strerror:  # the machine's, not ours: disk full, permissions
+            where = f"{exc.filename}: " if exc.filename else ""
+            _stderr.print(f"summarise: error: {where}{exc.strerror}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
         if self.debug or "PYTEST_CURRENT_TEST" in os.environ:
             return
         _stderr.print(

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from summarise.errors import MissingInput
+
 MAX_MEMBERS = 100_000
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, summed over members
@@ -64,6 +66,15 @@ def _patterns(globs: tuple[str, ...]) -> re.Pattern[str]:
     if not globs:
         return re.compile(r"(?!)")  # matches nothing
     return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+
+
+def require_inputs(paths: list[str]) -> None:
+    """The paths named on the command line exist: a typo fails at once, not as the one failure of a
+    run that found nothing. What a folder, archive or list file holds is checked as it is read."""
+    for raw in paths:
+        path = Path(raw[1:] if raw.startswith("@") else raw)
+        if not path.exists():
+            raise MissingInput(str(path), "no such file or folder")
 
 
 def find_members(paths: list[str], selection: Selection = Selection()) -> Iterator[Member | Failure]:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from summarise.errors import ConfigError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     cache_key TEXT PRIMARY KEY,
@@ -86,10 +88,15 @@ class Store:
             self.db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, check_same_thread=False)
             self.db.execute("PRAGMA query_only=ON")
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Worker processes write too: wait for the lock rather than fail on it.
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Worker processes write too: wait for the lock rather than fail on it.
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            reason = "a file of that name is in the way" if path.parent.is_file() else getattr(exc, "strerror", None)
+            reason = reason or str(exc)
+            raise ConfigError(f"{path.parent}: not a folder the batch can keep its state in ({reason})") from exc
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 

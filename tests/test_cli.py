@@ -72,6 +72,30 @@ def test_bad_input_is_one_line_and_a_distinct_exit_code(tmp_path: Path, make, co
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        pytest.param(
+            lambda p: ["batch", str(p / "nothere"), "--out", str(p / "out")], 3, "nothere: no such", id="path"
+        ),
+        pytest.param(
+            lambda p: ["batch", f"@{p / 'no.list'}", "--out", str(p / "out")], 3, "no.list: no such", id="list"
+        ),
+        pytest.param(
+            lambda p: ["batch", str(FIXTURES), "--out", str(_write(p / "afile", b"x"))], 9, "in the way", id="out-file"
+        ),
+    ],
+)
+def test_batch_bad_arguments_are_one_line_before_any_work(tmp_path: Path, args, code: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(*args(tmp_path), "-q")
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("summarise: error: ")
+    assert words in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_too_large_names_the_option(tmp_path: Path) -> None:
     result = run(str(FIXTURES / "province_and_city.txt"), "--max-bytes", "50")
     assert result.returncode == 8
@@ -92,3 +116,23 @@ def test_every_command_has_help(command: list[str]) -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_a_full_disk_is_one_line_not_an_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from summarise import sinks
+    from summarise.cli import app
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "out" / "articles.jsonl.tmp"))
+
+    monkeypatch.setattr(sinks, "write_outputs", full)
+    result = CliRunner().invoke(
+        app, ["batch", str(FIXTURES / "province_and_city.txt"), "--out", str(tmp_path / "out"), "-q"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"summarise: error: {tmp_path / 'out' / 'articles.jsonl.tmp'}: No space left on device"
+    ]
+    assert (tmp_path / "out" / "state.sqlite").exists()  # the work done is kept for the next run
