@@ -218,15 +218,18 @@ def _tar(path: Path, selection: Selection, read: bool) -> Iterator[Member | Fail
             if count >= MAX_MEMBERS:
                 yield Failure(str(path), f"more than {MAX_MEMBERS:,} members; the rest are skipped")
                 return
-            if info.issym() or info.islnk():
-                yield Failure(name, "links inside archives are not followed")
-                continue
-            if not info.isfile():
+            if info.isdir():
                 continue
             if reason := _unsafe(info.name):
                 yield Failure(name, reason)
                 continue
             if not selection.wants(name):
+                continue
+            if info.issym() or info.islnk():
+                yield Failure(name, "links inside archives are not followed")
+                continue
+            if not info.isfile():
+                yield Failure(name, "not a regular file (device, pipe); refused")
                 continue
             if info.size > MAX_MEMBER_BYTES:
                 yield Failure(name, f"member of {info.size:,} bytes is above the cap; refused")

@@ -75,6 +75,28 @@ def test_truncated_tar_gz_is_a_failure(tmp_path: Path) -> None:
     assert any(isinstance(i, Failure) for i in find_members([str(broken)]))
 
 
+def test_tar_links_and_devices_that_match_are_refused_by_name_the_rest_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "odd.tar"
+    with tarfile.open(path, "w") as t:
+        for name, kind in (
+            ("x/link.txt", tarfile.SYMTYPE),
+            ("x/pic.jpg", tarfile.SYMTYPE),
+            ("x/dev.txt", tarfile.CHRTYPE),
+        ):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = kind, "/etc/passwd"
+            t.addfile(info)
+        data = "三个一批".encode()
+        info = tarfile.TarInfo("x/ok.txt")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    assert names(list(find_members([str(path)]))) == [
+        "FAIL x/link.txt: links inside archives are not followed",
+        "FAIL x/dev.txt: not a regular file (device, pipe); refused",
+        "ok.txt",
+    ]  # x/pic.jpg is not a *.txt: not taken, so not a failure either
+
+
 def test_zip_bomb_member_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
