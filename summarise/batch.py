@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from summarise.errors import SummariseError
@@ -49,6 +49,12 @@ class BatchOptions:
     tpm: int | None = None
     retry_failed: bool = False
     selection: Selection = field(default_factory=Selection)
+
+    @property
+    def inputs(self) -> Selection:
+        """The selection, never walking into the output folder (`summarise batch . --out out`
+        with `--include '*'` would otherwise take its own outputs as articles on the next run)."""
+        return replace(self.selection, skip_folders=(*self.selection.skip_folders, self.out.resolve()))
 
 
 @dataclass(slots=True)
@@ -214,7 +220,7 @@ class BatchRunner:
 
     async def run(self, paths: list[str]) -> Tally:
         # Counted beside the work, not before it: the bar learns its total a moment later.
-        counting = asyncio.create_task(asyncio.to_thread(count_members, paths, self.options.selection))
+        counting = asyncio.create_task(asyncio.to_thread(count_members, paths, self.options.inputs))
         counting.add_done_callback(lambda t: setattr(self, "total", t.result()) if not t.exception() else None)
         llm = self.engine is Engine.LLM
         if llm:  # load the SDKs in a thread while the first articles are being prepared, not after
@@ -227,7 +233,7 @@ class BatchRunner:
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
         with worker_pool(self.options.workers) as pool:
-            for chunk in _chunks(find_members(paths, self.options.selection), lambda n: self._chunk_size(size, n)):
+            for chunk in _chunks(find_members(paths, self.options.inputs), lambda n: self._chunk_size(size, n)):
                 await gate.acquire()
                 task = asyncio.create_task(self._chunk(chunk, pool, loop))
                 tasks.add(task)

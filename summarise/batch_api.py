@@ -65,7 +65,7 @@ def _submit(
 ) -> str | None:
     lines: list[dict[str, Any]] = []
     pending: dict[str, tuple[str, str, str, list[str], str, str | None]] = {}
-    for item in find_members(paths, options.selection):
+    for item in find_members(paths, options.inputs):
         if isinstance(item, Failure):
             store.fail_source(item.name, item.reason)
             tally.count("failed")

@@ -26,8 +26,6 @@ MAX_MEMBER_BYTES = 20 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, summed over members
 MAX_RATIO = 200  # uncompressed / compressed, per zip member
 
-TEXT_SUFFIXES = (".txt", ".text", ".md")
-
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -51,6 +49,7 @@ class Failure:
 class Selection:
     include: tuple[str, ...] = ("*.txt",)
     exclude: tuple[str, ...] = ()
+    skip_folders: tuple[Path, ...] = ()  # resolved; the batch's own output folder, when it is inside an input
 
     def wants(self, name: str, base: str | None = None) -> bool:
         """`name` is the whole path (archive!member for a member); `base` its last part, if known."""
@@ -116,14 +115,14 @@ def _list_file(path: Path, selection: Selection, read: bool) -> Iterator[Member 
 def _folder(root: Path, selection: Selection, read: bool) -> Iterator[Member | Failure]:
     """Every file below `root`, in sorted path order; plain files are only named here (their
     size is checked, and their bytes read, by whoever processes them)."""
-    for entry in _sorted_files(root, root.resolve()):
+    for entry in _sorted_files(root, root.resolve(), selection.skip_folders):
         if _is_archive_name(entry.name):
             yield from _archive(Path(entry.path), selection, read)
         elif selection.wants(entry.path, entry.name):
             yield Member(entry.path)
 
 
-def _sorted_files(folder: Path, top: Path) -> Iterator[os.DirEntry[str]]:
+def _sorted_files(folder: Path, top: Path, skip: tuple[Path, ...] = ()) -> Iterator[os.DirEntry[str]]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -132,7 +131,8 @@ def _sorted_files(folder: Path, top: Path) -> Iterator[os.DirEntry[str]]:
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(top):
             continue  # a link out of the folder is not part of it
         if entry.is_dir():
-            yield from _sorted_files(Path(entry.path), top)
+            if not (skip and Path(entry.path).resolve() in skip):
+                yield from _sorted_files(Path(entry.path), top, skip)
         elif entry.is_file():
             yield entry
 

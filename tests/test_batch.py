@@ -24,6 +24,7 @@ from summarise.batch import BatchOptions, run_batch
 from summarise.cli import app
 from summarise.drafts import CheckContext, DraftArticle, Extraction, checking
 from summarise.errors import ProviderError
+from summarise.inputs import Selection
 from summarise.records import AttemptUsage, BatchRecord, Usage
 from summarise.report import write_report
 from summarise.settings import Engine, Settings
@@ -283,6 +284,20 @@ def test_outputs_written_again_after_an_interrupted_write_hold_only_this_write(t
     assert sorted(p.name for p in (out / "articles").iterdir()) == expected
     assert [p.name for p in out.iterdir() if p.suffix in {".tmp", ".old"}] == []
     assert len(expected) == 2 * len(jsonl(out / "articles.jsonl"))  # a JSON record and a briefing each
+
+
+def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path) -> None:
+    archive = tmp_path / "pages"
+    archive.mkdir()
+    for name in ("province_and_city.txt", "county_in_city.txt"):
+        (archive / name).write_text(fixture_text(name), encoding="utf-8")
+    options = BatchOptions(out=archive / "out", workers=1, selection=Selection(("*",)))
+    for _ in range(2):  # the second run finds the first run's outputs beside the articles
+        tally = run_batch([str(archive)], Settings(engine=Engine.OFFLINE), options)
+        write_outputs(options.out)
+        write_report(options.out)
+    assert (tally.ok, tally.flagged, tally.failed, tally.cached) == (2, 0, 0, 2)
+    assert len(jsonl(options.out / "articles.jsonl")) == 2
 
 
 def test_chunks_shrink_towards_the_end_once_the_total_is_known(tmp_path: Path) -> None:
