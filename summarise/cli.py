@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from summarise import __version__
 from summarise.batch import BatchOptions, run_batch
 from summarise.errors import ConfigError, SummariseError, UnverifiedFigures
-from summarise.inputs import Selection
+from summarise.inputs import Selection, require_inputs
 from summarise.pipeline import EngineFailed, summarise_file
 from summarise.progress import BatchProgress, print_summary
 from summarise.records import Article
@@ -27,6 +27,7 @@ from summarise.render import Format, print_rich, render
 from summarise.schemas import write_schemas
 from summarise.settings import PRESETS, Engine, Mode, load_settings
 from summarise.sources import DEFAULT_MAX_BYTES
+from summarise.store import exclusive
 
 
 class _DefaultToRun(TyperGroup):
@@ -183,26 +184,28 @@ def batch(
             out=out, concurrency=concurrency, workers=workers or (os.cpu_count() or 1), rpm=rpm, tpm=tpm,
             retry_failed=retry_failed, selection=Selection(tuple(include), tuple(exclude)),
         )  # fmt: skip
-        if via_batch_api:
-            if settings.resolved_engine() is not Engine.LLM:
-                raise ConfigError("--via-batch-api needs the LLM engine: configure a key or --engine llm")
-            tally = run_via_batch_api(
-                paths, settings, options, poll_seconds=poll_seconds,
-                on_status=None if quiet else lambda s: _stderr.print(f"batch job: {s}", markup=False),
-            )  # fmt: skip
-        else:
-            with BatchProgress(_stderr, quiet=quiet) as progress:
-                tally = run_batch(paths, settings, options, on_progress=progress.update)
-        with nullcontext() if quiet else _stderr.status("writing the outputs and the report…"):
-            written = write_outputs(out, options.workers)
-            write_report(out)
-        if quiet:
-            _stderr.print(
-                f"summarise batch: {tally.ok} ok, {tally.flagged} flagged, {tally.failed} failed -> {out}",
-                markup=False, highlight=False, soft_wrap=True,
-            )  # fmt: skip
-        else:
-            print_summary(_stderr, tally, str(out), written)
+        if via_batch_api and settings.resolved_engine() is not Engine.LLM:
+            raise ConfigError("--via-batch-api needs the LLM engine: configure a key or --engine llm")
+        require_inputs(paths)  # before the output folder is made for a run that cannot start
+        with exclusive(out):  # one run per output folder at a time
+            if via_batch_api:
+                tally = run_via_batch_api(
+                    paths, settings, options, poll_seconds=poll_seconds,
+                    on_status=None if quiet else lambda s: _stderr.print(f"batch job: {s}", markup=False),
+                )  # fmt: skip
+            else:
+                with BatchProgress(_stderr, quiet=quiet) as progress:
+                    tally = run_batch(paths, settings, options, on_progress=progress.update)
+            with nullcontext() if quiet else _stderr.status("writing the outputs and the report…"):
+                written = write_outputs(out, options.workers)
+                write_report(out)
+            if quiet:
+                _stderr.print(
+                    f"summarise batch: {tally.ok} ok, {tally.flagged} flagged, {tally.failed} failed -> {out}",
+                    markup=False, highlight=False, soft_wrap=True,
+                )  # fmt: skip
+            else:
+                print_summary(_stderr, tally, str(out), written)
 
 
 @app.command()

@@ -13,12 +13,18 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from summarise.errors import ConfigError
+
+if sys.platform != "win32":
+    import fcntl
+else:  # no advisory locks there: two runs on one folder are the user's to avoid
+    fcntl = None
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -77,6 +83,32 @@ class Result:
     cost_usd: float | None = None
 
 
+def _unusable(folder: Path, exc: Exception) -> ConfigError:
+    reason = "a file of that name is in the way" if folder.is_file() else getattr(exc, "strerror", None)
+    return ConfigError(f"{folder}: not a folder the batch can keep its state in ({reason or exc})")
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """One batch at a time per output folder: two would write the same outputs at once, each
+    clearing the other's half-written files. The kernel drops the lock when the process ends,
+    kill -9 included, so a killed run never leaves the folder locked."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / ".lock").open("a")
+    except OSError as exc:
+        raise _unusable(folder, exc) from exc
+    with handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigError(
+                    f"{folder}: another summarise batch is writing there; wait for it or choose another --out"
+                ) from None
+        yield
+
+
 class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         """`readonly`: for the processes that write the outputs, which only read the store. Not
@@ -97,9 +129,7 @@ class Store:
             self.db.execute("PRAGMA page_size=16384")
             self.db.execute("PRAGMA journal_mode=WAL")
         except (OSError, sqlite3.Error) as exc:
-            reason = "a file of that name is in the way" if path.parent.is_file() else getattr(exc, "strerror", None)
-            reason = reason or str(exc)
-            raise ConfigError(f"{path.parent}: not a folder the batch can keep its state in ({reason})") from exc
+            raise _unusable(path.parent, exc) from exc
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 

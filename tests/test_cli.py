@@ -136,3 +136,18 @@ def test_a_full_disk_is_one_line_not_an_internal_error(tmp_path: Path, monkeypat
         f"summarise: error: {tmp_path / 'out' / 'articles.jsonl.tmp'}: No space left on device"
     ]
     assert (tmp_path / "out" / "state.sqlite").exists()  # the work done is kept for the next run
+
+
+def test_a_second_batch_on_the_same_output_folder_is_refused_while_the_first_runs(tmp_path: Path) -> None:
+    from summarise.store import exclusive
+
+    with exclusive(tmp_path / "out"):  # as a run in another process holds it
+        result = run("batch", str(FIXTURES / "province_and_city.txt"), "--out", str(tmp_path / "out"), "-q")
+    assert result.returncode == 9
+    assert result.stderr.strip().splitlines() == [
+        f"summarise: error: {tmp_path / 'out'}: another summarise batch is writing there; wait for it or choose"
+        " another --out"
+    ]
+    assert not (tmp_path / "out" / "state.sqlite").exists()
+    result = run("batch", str(FIXTURES / "province_and_city.txt"), "--out", str(tmp_path / "out"), "-q")
+    assert result.returncode == 0, result.stderr  # released with the holder
