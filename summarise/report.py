@@ -24,6 +24,7 @@ from summarise.store import Store
 
 BATCH_KEYS = ("signed", "started", "commissioned")
 CHARTS_DIR = "charts"
+_LABELS = 3  # sources named for each value in a disagreement
 _COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
 
 
@@ -56,9 +57,13 @@ class MergedRound:
         out = []
         for key, counts in self.values.items():
             if len(counts) > 1:
-                parts = "; ".join(f"{v:g} ({', '.join(self.sources[key][v][:3])})" for v, _ in counts.most_common())
+                parts = "; ".join(f"{v:g} ({_sources(self.sources[key][v], n)})" for v, n in counts.most_common())
                 out.append(f"{key}: {parts}")
         return out
+
+
+def _sources(labels: list[str], count: int) -> str:
+    return ", ".join(labels) + (f" and {count - len(labels)} more" if count > len(labels) else "")
 
 
 @dataclass(slots=True)
@@ -107,7 +112,8 @@ def merge_rounds(rows: Iterable[tuple[Any, ...]]) -> list[MergedRound]:
             m.values[key][value] += 1
             if qualifier and qualifier != "exact":
                 m.hedges[key] = {"more_than": ">", "up_to": "≤"}.get(qualifier, "≈")
-            m.sources[key][value].append(label)
+            if len(labels := m.sources[key][value]) < _LABELS:  # kept for the report: memory flat in the archive
+                labels.append(label)
     return sorted(merged.values(), key=lambda m: (m.phase or 0, m.scope != "河南省", m.scope))
 
 

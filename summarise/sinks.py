@@ -2,9 +2,11 @@
 
 Input: the batch's `state.sqlite`. Output: in the output folder, articles/<hash>.json and .md,
 articles.jsonl, failures.jsonl, tables.sqlite and parquet/<table>.parquet. Does I/O.
-Everything here is derived from the store, and rewritten whole (to a temporary name, then moved;
-the per-article files into a fresh folder that replaces the old one in one step, which also saves a
-rename per file), so however often a run was interrupted each article appears exactly once.
+Everything here is derived from the store and written to a temporary name, then moved, so however
+often a run was interrupted each article appears exactly once. The per-article files of a first
+write go into a fresh folder moved into place whole (no rename per file); later writes update that
+folder in place, file by file, and leave a file alone when its text has not changed, so a second
+run over a large archive neither rewrites nor deletes hundreds of thousands of files.
 """
 
 from __future__ import annotations
@@ -131,12 +133,15 @@ class _TableWriter:
 
 
 def _write_slice(
-    state: str, articles_dir: str, items: list[tuple[str, list[str]]]
-) -> tuple[str, dict[str, list[tuple[Any, ...]]]]:
-    """Runs in a worker: the files of a slice of articles, and its JSONL lines and table rows."""
+    state: str, articles_dir: str, in_place: bool, items: list[tuple[str, list[str]]]
+) -> tuple[str, dict[str, list[tuple[Any, ...]]], list[str]]:
+    """Runs in a worker: the files of a slice of articles (their names are returned), and its JSONL
+    lines and table rows."""
+    write = _update if in_place else _write
     with closing(Store(Path(state), readonly=True)) as store:
         lines: list[str] = []
         rows = _Rows()
+        files: list[str] = []
         for key, names in items:
             result = store.result(key)
             if result is None:
@@ -144,21 +149,37 @@ def _write_slice(
             sha, status, error = result.text_hash, result.status, result.error
             article = Article.model_validate_json(result.article_json) if result.article_json else None
             record = BatchRecord(text_hash=sha, sources=names, status=status, error=error, article=article)
-            if article is not None:  # a folder of its own, swapped in whole: no file needs a temporary name
+            if article is not None:
                 stem = os.path.join(articles_dir, sha[:16])
-                with open(f"{stem}.json", "w", encoding="utf-8") as f:
-                    f.write(record.model_dump_json(indent=2) + "\n")
-                with open(f"{stem}.md", "w", encoding="utf-8") as f:
-                    f.write(render(article, Format.MARKDOWN))
+                write(f"{stem}.json", record.model_dump_json(indent=2) + "\n")
+                write(f"{stem}.md", render(article, Format.MARKDOWN))
+                files += [f"{sha[:16]}.json", f"{sha[:16]}.md"]
             lines.append(record.model_dump_json() + "\n")
             _rows(rows, result, names, article)
-        return "".join(lines), rows.tables
+        return "".join(lines), rows.tables, files
 
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _write(path: str, text: str) -> None:
+    """Into a folder of its own that is moved into place whole: no temporary name needed."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _update(path: str, text: str) -> None:
+    """Into the folder in use: atomically, and not at all when the file already holds `text`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    _atomic_write(Path(path), text)
 
 
 def _fresh_folder(path: Path) -> Path:
@@ -186,7 +207,9 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     rows); their results are written here in source order, so the output does not depend on
     how many there were."""
     state = out / "state.sqlite"
-    articles_dir = _fresh_folder(out / "articles.tmp")
+    final = out / "articles"
+    in_place = final.is_dir()
+    articles_dir = final if in_place else _fresh_folder(out / "articles.tmp")
     with closing(Store(state, readonly=True)) as store:
         items = store.latest_by_text()
         failures = store.failures()
@@ -196,16 +219,23 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     with jsonl_tmp.open("w", encoding="utf-8") as jsonl, ExitStack() as stack:
         if workers > 1 and len(slices) > 1:
             pool = stack.enter_context(worker_pool(workers))
-            done = pool.map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
+            done = pool.map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), repeat(in_place), slices)
         else:
-            done = map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), slices)
+            done = map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), repeat(in_place), slices)
         written = 0
-        for lines, rows in done:
+        files: set[str] = set()
+        for lines, rows, names in done:
             jsonl.write(lines)
+            files.update(names)
             written += len(rows["articles"])
             for table, table_rows in rows.items():
                 tables.add_many(table, table_rows)
-    _swap_in(articles_dir, out / "articles")
+    if in_place:  # what a write killed half-way left, and files of articles no longer in the store
+        for entry in os.scandir(final):
+            if entry.name not in files:
+                os.unlink(entry.path)
+    else:
+        _swap_in(articles_dir, final)
     os.replace(jsonl_tmp, out / "articles.jsonl")
     _atomic_write(
         out / "failures.jsonl",

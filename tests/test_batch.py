@@ -108,15 +108,18 @@ def test_same_round_from_two_articles_is_merged_and_disagreements_listed(tmp_pat
     (folder / "a.txt").write_text(text, encoding="utf-8")
     (folder / "b.txt").write_text(text.replace("本报讯 4月 12日", "本报讯（晚报） 4月 12日"), encoding="utf-8")
     (folder / "c.txt").write_text(text.replace("581个", "518个"), encoding="utf-8")  # a misprint
+    for name in ("d", "e"):  # more reprints: the report names three sources of a value, and counts the rest
+        (folder / f"{name}.txt").write_text(f"{text}\n（{name}版）\n", encoding="utf-8")
     out = tmp_path / "out"
     run_batch([str(folder)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=1))
     write_outputs(out)
     summary = write_report(out)
     province = next(m for m in summary.rounds if m.scope == "河南省")
-    assert province.articles == 3
+    assert province.articles == 5
     assert province.value("signed.projects") == 581
     assert province.disagreements() == [
-        f"signed.projects: 581 ({folder / 'a.txt'}, {folder / 'b.txt'}); 518 ({folder / 'c.txt'})"
+        f"signed.projects: 581 ({folder / 'a.txt'}, {folder / 'b.txt'}, {folder / 'd.txt'} and 1 more);"
+        f" 518 ({folder / 'c.txt'})"
     ]
 
 
@@ -298,6 +301,24 @@ def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path
         write_report(options.out)
     assert (tally.ok, tally.flagged, tally.failed, tally.cached) == (2, 0, 0, 2)
     assert len(jsonl(options.out / "articles.jsonl")) == 2
+
+
+def test_outputs_written_again_touch_only_what_changed(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "in")
+    out = tmp_path / "out"
+    run_batch([str(archive)], Settings(engine=Engine.OFFLINE), BatchOptions(out=out, workers=1))
+    write_outputs(out)
+    before = {p.name: p.stat().st_ino for p in (out / "articles").iterdir()}
+    (out / "articles" / "0123456789abcdef.json").write_text("{}", encoding="utf-8")  # no such article
+    (out / "articles" / "0123456789abcdef.md.tmp").write_text("half", encoding="utf-8")  # a killed write
+    changed = next(p for p in (out / "articles").iterdir() if p.suffix == ".md")
+    changed.write_text("edited by hand", encoding="utf-8")
+
+    write_outputs(out)
+    after = {p.name: p.stat().st_ino for p in (out / "articles").iterdir()}
+    assert sorted(after) == sorted(before)  # the stray files are gone
+    assert [n for n in after if after[n] != before[n]] == [changed.name]  # only that file was written again
+    assert changed.read_text(encoding="utf-8").startswith("# ")
 
 
 def test_chunks_shrink_towards_the_end_once_the_total_is_known(tmp_path: Path) -> None:
