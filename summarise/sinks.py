@@ -15,10 +15,14 @@ import json
 import os
 import shutil
 import sqlite3
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from contextlib import ExitStack, closing
-from itertools import repeat
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -62,6 +66,8 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
     ],
     "failures": [("source", pa.string()), ("reason", pa.string())],
 }  # fmt: skip
+T = TypeVar("T")
+R = TypeVar("R")
 _CHUNK = 5_000
 _SLICE = 500  # articles per trip to a worker
 _INDEXES = {
@@ -200,6 +206,23 @@ def _swap_in(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _batched(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _in_order(pool: Executor, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
+    """`fn` over `items` in the pool, results in order, at most `window` in flight: results wait
+    for the writer here, and so does their memory, however large the archive."""
+    pending: deque[Future[R]] = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     """Rewrite every output of the folder from its state store; returns row counts.
 
@@ -210,18 +233,22 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
     final = out / "articles"
     in_place = final.is_dir()
     articles_dir = final if in_place else _fresh_folder(out / "articles.tmp")
-    with closing(Store(state, readonly=True)) as store:
-        items = store.latest_by_text()
-        failures = store.failures()
-    slices = [items[i : i + _SLICE] for i in range(0, len(items), _SLICE)]
     tables = _TableWriter(out)
     jsonl_tmp = out / "articles.jsonl.tmp"
-    with jsonl_tmp.open("w", encoding="utf-8") as jsonl, ExitStack() as stack:
-        if workers > 1 and len(slices) > 1:
-            pool = stack.enter_context(worker_pool(workers))
-            done = pool.map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), repeat(in_place), slices)
+    write_slice = partial(_write_slice, str(state), str(articles_dir), in_place)
+    with (
+        closing(Store(state, readonly=True)) as store,
+        jsonl_tmp.open("w", encoding="utf-8") as jsonl,
+        ExitStack() as stack,
+    ):
+        failures = store.failures()
+        slices = _batched(store.latest_by_text(), _SLICE)
+        first = list(islice(slices, 2))
+        slices = chain(first, slices)
+        if workers > 1 and len(first) > 1:
+            done = _in_order(stack.enter_context(worker_pool(workers)), write_slice, slices, window=2 * workers)
         else:
-            done = map(_write_slice, repeat(str(state)), repeat(str(articles_dir)), repeat(in_place), slices)
+            done = map(write_slice, slices)
         written = 0
         files: set[str] = set()
         for lines, rows, names in done:

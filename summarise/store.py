@@ -62,6 +62,21 @@ CREATE TABLE IF NOT EXISTS sources (
 """
 
 
+# Each source with its text's first source name and latest result, in the order the outputs use.
+_LATEST_BY_TEXT = """
+SELECT first, latest, name FROM (
+    SELECT s.name,
+           MIN(s.name) OVER (PARTITION BY r.text_hash) AS first,
+           FIRST_VALUE(r.cache_key) OVER (
+               PARTITION BY r.text_hash ORDER BY r.created DESC, r.rowid DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+           ) AS latest
+    FROM sources s JOIN results r ON r.cache_key = s.cache_key
+)
+ORDER BY first, name
+"""
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -212,23 +227,24 @@ class Store:
             found.update({str(k): str(s) for k, s in rows if include_failed or s != "failed"})
         return found
 
-    def latest_by_text(self) -> list[tuple[str, list[str]]]:
-        """(cache key, every source of its text) for each text with a result, in source-name order.
+    def latest_by_text(self) -> Iterator[tuple[str, list[str]]]:
+        """(cache key, every source of its text) for each text with a result, ordered by the
+        text's first source name; streamed, so memory stays flat however large the archive.
 
         One record per text: when sources of the same text point at results of different engines
         or models (a partial re-run with another engine), the latest result stands for all of them.
         """
-        by_text: dict[str, list[str]] = {}
-        latest: dict[str, tuple[str, int, str]] = {}  # text hash -> (created, rowid, cache key)
-        rows = self.db.execute(
-            "SELECT s.name, r.text_hash, r.created, r.rowid, r.cache_key FROM sources s "
-            "JOIN results r ON r.cache_key = s.cache_key ORDER BY s.name"
-        )
-        for name, sha, created, rowid, key in rows:
-            by_text.setdefault(sha, []).append(name)
-            if sha not in latest or (created, rowid) > latest[sha][:2]:
-                latest[sha] = (created, rowid, key)
-        return [(latest[sha][2], names) for sha, names in by_text.items()]
+        rows = self.db.execute(_LATEST_BY_TEXT)
+        group: list[str] = []
+        current: tuple[str, str] | None = None
+        for first, key, name in rows:
+            if current is not None and current[0] != first:
+                yield current[1], group
+                group = []
+            current = (first, key)
+            group.append(name)
+        if current is not None:
+            yield current[1], group
 
     def failures(self) -> list[tuple[str, str]]:
         """(source, reason) of every source that failed, in name order."""

@@ -395,3 +395,16 @@ def test_an_article_too_long_for_the_model_keeps_its_offline_result(tmp_path: Pa
         "河南省",
         "新乡市",
     ]
+
+
+def test_latest_by_text_groups_sources_by_text_in_first_name_order_latest_result_wins(tmp_path: Path) -> None:
+    from summarise.store import Result, Store
+
+    store = Store(tmp_path / "state.sqlite")
+    store.save_many(
+        [(Result("A-offline", "A", "ok", "{}", None), "z.txt"), (Result("B", "B", "ok", "{}", None), "a.txt")]
+    )
+    store.save_many([(Result("A-llm", "A", "flagged", "{}", None), "b.txt")])  # the same text, later, another engine
+    store.link("c.txt", "A-offline", "ok")
+    assert list(store.latest_by_text()) == [("B", ["a.txt"]), ("A-llm", ["b.txt", "c.txt", "z.txt"])]
+    store.close()
