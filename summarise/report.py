@@ -25,6 +25,7 @@ from summarise.store import Store
 BATCH_KEYS = ("signed", "started", "commissioned")
 CHARTS_DIR = "charts"
 _LABELS = 3  # sources named for each value in a disagreement
+_VALUES = 5  # values listed for each disagreement, the most reported first
 _COLOURS = {"signed": "#1f77b4", "started": "#ff7f0e", "commissioned": "#2ca02c"}
 
 
@@ -57,7 +58,10 @@ class MergedRound:
         out = []
         for key, counts in self.values.items():
             if len(counts) > 1:
-                parts = "; ".join(f"{v:g} ({_sources(self.sources[key][v], n)})" for v, n in counts.most_common())
+                shown = counts.most_common(_VALUES)
+                parts = "; ".join(f"{v:g} ({_sources(self.sources[key][v], n)})" for v, n in shown)
+                if rest := len(counts) - len(shown):  # an archive of poor scans can hold thousands
+                    parts += f"; {rest} other values from {counts.total() - sum(n for _, n in shown)} sources"
                 out.append(f"{key}: {parts}")
         return out
 

@@ -408,3 +408,19 @@ def test_latest_by_text_groups_sources_by_text_in_first_name_order_latest_result
     store.link("c.txt", "A-offline", "ok")
     assert list(store.latest_by_text()) == [("B", ["a.txt"]), ("A-llm", ["b.txt", "c.txt", "z.txt"])]
     store.close()
+
+
+def test_a_disagreement_lists_the_five_most_reported_values_and_counts_the_rest() -> None:
+    from summarise.report import merge_rounds
+
+    def row(i: int, projects: float) -> tuple[object, ...]:
+        return (f"sha{i}", 0, f"s{i}.txt", "三个一批", 9, "河南省", "Henan Province", "2023-07-01",
+                "signed", projects, "verified", "exact", None, None, None)  # fmt: skip
+
+    values = [581] * 4 + [518] * 2 + [588, 501, 851, 185, 158]
+    [merged] = merge_rounds(row(i, v) for i, v in enumerate(values))
+    assert merged.value("signed.projects") == 581
+    assert merged.disagreements() == [
+        "signed.projects: 581 (s0.txt, s1.txt, s2.txt and 1 more); 518 (s4.txt, s5.txt); 588 (s6.txt);"
+        " 501 (s7.txt); 851 (s8.txt); 2 other values from 2 sources"
+    ]
