@@ -8,6 +8,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from xml.etree import ElementTree
 
 import pyarrow.parquet as pq
 import pytest
+from cassette_format import CASSETTES
 from corpus import generate
 from helpers import fixture_text, summarise_exe
 from llm_scenarios import PROVINCE_AND_CITY, SCENARIOS
@@ -424,3 +426,58 @@ def test_a_disagreement_lists_the_five_most_reported_values_and_counts_the_rest(
         "signed.projects: 581 (s0.txt, s1.txt, s2.txt and 1 more); 518 (s4.txt, s5.txt); 588 (s6.txt);"
         " 501 (s7.txt); 851 (s8.txt); 2 other values from 2 sources"
     ]
+
+
+def test_killed_llm_run_resumes_exactly_once_and_a_second_run_makes_no_model_call(tmp_path: Path) -> None:
+    """The real process with the LLM engine, its model a cassette replayed on 127.0.0.1."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    generated = list(generate(400, seed=7))
+    for g in generated:
+        (folder / g.name).write_text(g.text, encoding="utf-8")
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    cassette = CASSETTES / "good_province_and_city.yaml"
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("replay_server.py")), str(cassette), str(replay)]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (replay / "port").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        base_url = f"http://127.0.0.1:{(replay / 'port').read_text(encoding='utf-8')}/v1"
+        out = tmp_path / "out"
+        command = [summarise_exe(), "batch", str(folder), "--out", str(out), "--engine", "llm", "--preset", "custom",
+                   "--base-url", base_url, "--model", "replayed", "--max-retries", "0", "--concurrency", "4",
+                   "-q"]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        state, done = out / "state.sqlite", 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and done < 60:
+            time.sleep(0.02)
+            if state.exists():
+                try:
+                    done = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+                except sqlite3.OperationalError:
+                    continue
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        killed_at = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        assert 0 < killed_at < len(generated), "the run was killed part-way"
+
+        resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert resumed.returncode == 0, resumed.stderr
+        calls = int((replay / "calls").read_text(encoding="utf-8"))
+        assert killed_at <= len(generated) <= calls < len(generated) + 20  # at most the kill's in-flight calls again
+        records = jsonl(out / "articles.jsonl")
+        assert sorted(Path(s).name for r in records for s in r["sources"]) == sorted(g.name for g in generated)
+        assert len({r["text_hash"] for r in records}) == len(records) == len(generated)
+        assert all(r["article"]["engine"].startswith("llm") for r in records)
+
+        again = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert again.returncode == 0, again.stderr
+        assert int((replay / "calls").read_text(encoding="utf-8")) == calls  # every answer came from the store
+        assert jsonl(out / "articles.jsonl") == records
+    finally:
+        server.terminate()
+        server.wait()
