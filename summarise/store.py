@@ -143,10 +143,14 @@ class Store:
             # store only; an existing one keeps its page size). A third less time per insert.
             self.db.execute("PRAGMA page_size=16384")
             self.db.execute("PRAGMA journal_mode=WAL")
-        except (OSError, sqlite3.Error) as exc:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.OperationalError) as exc:  # cannot be made, opened or written
             raise _unusable(path.parent, exc) from exc
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # the folder is fine, the file in it is not
+            raise ConfigError(
+                f"{path}: not a state store this program can use ({exc}); move it away to start afresh"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()

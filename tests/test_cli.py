@@ -84,6 +84,12 @@ def test_bad_input_is_one_line_and_a_distinct_exit_code(tmp_path: Path, make, co
         pytest.param(
             lambda p: ["batch", str(FIXTURES), "--out", str(_write(p / "afile", b"x"))], 9, "in the way", id="out-file"
         ),
+        pytest.param(
+            lambda p: ["batch", str(FIXTURES), "--out", str(_write(p / "out" / "state.sqlite", b"\0" * 200).parent)],
+            9,
+            "not a state store this program can use (file is not a database); move it away",
+            id="state-not-sqlite",
+        ),
     ],
 )
 def test_batch_bad_arguments_are_one_line_before_any_work(tmp_path: Path, args, code: int, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +99,8 @@ def test_batch_bad_arguments_are_one_line_before_any_work(tmp_path: Path, args, 
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("summarise: error: ")
     assert words in lines[0]
-    assert not (tmp_path / "out").exists()
+    out = tmp_path / "out"
+    assert not out.exists() or {p.name for p in out.iterdir()} <= {"state.sqlite", ".lock"}  # no work was done
 
 
 def test_too_large_names_the_option(tmp_path: Path) -> None:
@@ -114,6 +121,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
 
