@@ -1,10 +1,12 @@
 """The batch's memory: a content-addressed result cache and the state of the run, in SQLite.
 
 Input: results of articles as they finish. Output: what is already done, for resuming and for
-writing the outputs. Does I/O (one SQLite file, WAL mode, one commit per article).
+writing the outputs. Does I/O (one SQLite file in WAL mode; a lock file beside it, so that one
+run at a time uses an output folder).
 A result is keyed by the text's hash, the engine, the model, the prompt version and the schema
 version, so the same article is never paid for twice and a changed prompt is not served stale.
-A run killed at any moment loses at most the article in flight: every finished one is committed.
+A run killed at any moment loses at most what was in flight: a model's answer is committed as
+it arrives, the offline engine's results one chunk at a time.
 """
 
 from __future__ import annotations
