@@ -115,7 +115,10 @@ def _list_file(path: Path, selection: Selection, read: bool) -> Iterator[Member 
 def _folder(root: Path, selection: Selection, read: bool) -> Iterator[Member | Failure]:
     """Every file below `root`, in sorted path order; plain files are only named here (their
     size is checked, and their bytes read, by whoever processes them)."""
-    for entry in _sorted_files(root, root.resolve(), selection.skip_folders):
+    top = root.resolve()
+    if top in selection.skip_folders:
+        return
+    for entry in _sorted_files(root, top, selection.skip_folders):
         if _is_archive_name(entry.name):
             yield from _archive(Path(entry.path), selection, read)
         elif selection.wants(entry.path, entry.name):

@@ -303,6 +303,8 @@ def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path
         write_report(options.out)
     assert (tally.ok, tally.flagged, tally.failed, tally.cached) == (2, 0, 0, 2)
     assert len(jsonl(options.out / "articles.jsonl")) == 2
+    tally = run_batch([str(archive), str(options.out)], Settings(engine=Engine.OFFLINE), options)
+    assert (tally.ok, tally.failed) == (2, 0)  # the output folder named as an input is not read either
 
 
 def test_outputs_written_again_touch_only_what_changed(tmp_path: Path) -> None:
