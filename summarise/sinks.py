@@ -253,7 +253,8 @@ def write_outputs(out: Path, workers: int = 1) -> dict[str, int]:
         files: set[str] = set()
         for lines, rows, names in done:
             jsonl.write(lines)
-            files.update(names)
+            if in_place:
+                files.update(names)
             written += len(rows["articles"])
             for table, table_rows in rows.items():
                 tables.add_many(table, table_rows)
