@@ -37,6 +37,22 @@ def jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def kill_part_way(command: list[str], state: Path, after: int) -> int:
+    """Start `command`, SIGKILL it once its store holds `after` sources; how many it held then."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done, deadline = 0, time.monotonic() + 120
+    while time.monotonic() < deadline and done < after:
+        time.sleep(0.02)
+        if state.exists():
+            try:
+                done = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return int(sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0])
+
+
 def make_archive(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("province_and_city.txt", "county_in_city.txt", "mention_only.txt"):
@@ -151,20 +167,7 @@ def test_killed_run_resumes_with_every_article_exactly_once(tmp_path: Path) -> N
         (folder / g.name).write_text(g.text, encoding="utf-8")
     out = tmp_path / "out"
     command = [summarise_exe(), "batch", str(folder), "--out", str(out), "--engine", "offline", "-q", "--workers", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = out / "state.sqlite"
-    done = 0
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and done < 200:
-        time.sleep(0.02)
-        if state.exists():
-            try:
-                done = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
-            except sqlite3.OperationalError:
-                continue
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    killed_at = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+    killed_at = kill_part_way(command, out / "state.sqlite", after=200)
     assert 0 < killed_at < len(generated), "the run was killed part-way"
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
@@ -452,19 +455,7 @@ def test_killed_llm_run_resumes_exactly_once_and_a_second_run_makes_no_model_cal
         command = [summarise_exe(), "batch", str(folder), "--out", str(out), "--engine", "llm", "--preset", "custom",
                    "--base-url", base_url, "--model", "replayed", "--max-retries", "0", "--concurrency", "4",
                    "-q"]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        state, done = out / "state.sqlite", 0
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and done < 60:
-            time.sleep(0.02)
-            if state.exists():
-                try:
-                    done = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
-                except sqlite3.OperationalError:
-                    continue
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        killed_at = sqlite3.connect(state).execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        killed_at = kill_part_way(command, out / "state.sqlite", after=60)
         assert 0 < killed_at < len(generated), "the run was killed part-way"
 
         resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
