@@ -114,30 +114,37 @@ def _list_file(path: Path, selection: Selection, read: bool) -> Iterator[Member 
 
 def _folder(root: Path, selection: Selection, read: bool) -> Iterator[Member | Failure]:
     """Every file below `root`, in sorted path order; plain files are only named here (their
-    size is checked, and their bytes read, by whoever processes them)."""
+    size is checked, and their bytes read, by whoever processes them). Counting (`read` false)
+    needs no order, so it walks each folder as it is listed and holds no listing."""
     top = root.resolve()
     if top in selection.skip_folders:
         return
-    for entry in _sorted_files(root, top, selection.skip_folders):
-        if _is_archive_name(entry.name):
-            yield from _archive(Path(entry.path), selection, read)
-        elif selection.wants(entry.path, entry.name):
-            yield Member(entry.path)
+    for path, name in _files(str(root), top, selection.skip_folders, ordered=read):
+        if _is_archive_name(name):
+            yield from _archive(Path(path), selection, read)
+        elif selection.wants(path, name):
+            yield Member(path)
 
 
-def _sorted_files(folder: Path, top: Path, skip: tuple[Path, ...] = ()) -> Iterator[os.DirEntry[str]]:
+def _files(folder: str, top: Path, skip: tuple[Path, ...], ordered: bool) -> Iterator[tuple[str, str]]:
+    """(path, name) of each file below `folder`. A sorted listing is held as small tuples, not
+    os.DirEntry objects: a flat folder of a million files costs a third of the memory."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        listing = os.scandir(folder)
     except OSError:
         return
-    for entry in entries:
-        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(top):
-            continue  # a link out of the folder is not part of it
-        if entry.is_dir():
-            if not (skip and Path(entry.path).resolve() in skip):
-                yield from _sorted_files(Path(entry.path), top, skip)
-        elif entry.is_file():
-            yield entry
+    prefix = os.path.join(folder, "")
+    with listing:
+        kinds = ((e.name, e.is_symlink(), e.is_dir(), e.is_file()) for e in listing)
+        for name, link, is_dir, is_file in sorted(kinds) if ordered else kinds:
+            path = prefix + name
+            if link and not Path(path).resolve().is_relative_to(top):
+                continue  # a link out of the folder is not part of it
+            if is_dir:
+                if not (skip and Path(path).resolve() in skip):
+                    yield from _files(path, top, skip, ordered)
+            elif is_file:
+                yield path, name
 
 
 def _file(path: Path, read: bool = True) -> Member | Failure:

@@ -29,6 +29,23 @@ def test_folder_recursive_with_globs_and_a_gbk_file(tmp_path: Path) -> None:
     assert count_members([str(tmp_path)], Selection(("*.txt",), ("draft_*",))) == 2
 
 
+def test_links_out_of_the_folder_are_not_followed_and_the_count_agrees(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "secret.txt").write_text("三个一批", encoding="utf-8")
+    (outside / "deep" / "more.txt").write_text("三个一批", encoding="utf-8")
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "b.txt").write_text("三个一批", encoding="utf-8")
+    (root / "a.txt").write_text("三个一批", encoding="utf-8")
+    (root / "to_secret.txt").symlink_to(outside / "secret.txt")
+    (root / "to_deep").symlink_to(outside / "deep")
+    (root / "to_b.txt").symlink_to(root / "sub" / "b.txt")  # inside: taken
+    found = list(find_members([str(root)]))
+    assert [m.name for m in found] == [str(root / "a.txt"), str(root / "sub" / "b.txt"), str(root / "to_b.txt")]
+    assert count_members([str(root)]) == 3
+
+
 def test_globs_match_the_file_name_or_the_whole_path() -> None:
     pick = Selection(("*.txt", "*/2024/*.md"), ("draft_*", "*!old/*"))
     assert pick.wants("in/2023/a.txt")
