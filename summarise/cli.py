@@ -27,7 +27,7 @@ from summarise.render import Format, print_rich, render
 from summarise.schemas import write_schemas
 from summarise.settings import PRESETS, Engine, Mode, load_settings
 from summarise.sources import DEFAULT_MAX_BYTES
-from summarise.store import exclusive
+from summarise.store import exclusive, state_errors
 
 
 class _DefaultToRun(TyperGroup):
@@ -187,7 +187,7 @@ def batch(
         if via_batch_api and settings.resolved_engine() is not Engine.LLM:
             raise ConfigError("--via-batch-api needs the LLM engine: configure a key or --engine llm")
         require_inputs(paths)  # before the output folder is made for a run that cannot start
-        with exclusive(out):  # one run per output folder at a time
+        with exclusive(out), state_errors(out):  # one run per output folder at a time
             if via_batch_api:
                 tally = run_via_batch_api(
                     paths, settings, options, poll_seconds=poll_seconds,

@@ -11,7 +11,8 @@
     ├── FactError                   exit 1  a matched string is not the number it looked like
     ├── ConfigError                 exit 9  settings that cannot work (unknown preset, no key)
     ├── ProviderError               exit 10 the model endpoint failed or answered nonsense
-    └── UnverifiedFigures           exit 11 --strict and some figure is not verified
+    ├── UnverifiedFigures           exit 11 --strict and some figure is not verified
+    └── StateError                  exit 12 a batch's state store is damaged or cannot be written
 
 Messages name the file or setting involved and, where there is one, the fix. They never
 contain an API key.
@@ -83,3 +84,9 @@ class UnverifiedFigures(SummariseError):
     def __init__(self, count: int) -> None:
         self.count = count
         super().__init__(f"{count} figure(s) not verified against the source (--strict)")
+
+
+class StateError(SummariseError):
+    """A batch's SQLite store is damaged, is not one, or the disk refused a write to it."""
+
+    exit_code = 12

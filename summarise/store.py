@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarise.errors import ConfigError
+from summarise.errors import ConfigError, StateError
 
 if sys.platform != "win32":
     import fcntl
@@ -126,6 +126,22 @@ def exclusive(folder: Path) -> Iterator[None]:
         yield
 
 
+def _damaged(path: Path, exc: Exception) -> StateError:
+    return StateError(f"{path}: not a state store this program can use ({exc}); move it away to start afresh")
+
+
+@contextmanager
+def state_errors(folder: Path) -> Iterator[None]:
+    """SQLite's errors met while a batch uses `folder`, as one line naming it: a damaged store
+    says how to start afresh; a refused write (disk full, I/O) says what SQLite said."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StateError(f"{folder}: SQLite: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(folder / "state.sqlite", exc) from exc
+
+
 class Store:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         """`readonly`: for the processes that write the outputs, which only read the store. Not
@@ -150,9 +166,7 @@ class Store:
         except (OSError, sqlite3.OperationalError) as exc:  # cannot be made, opened or written
             raise _unusable(path.parent, exc) from exc
         except sqlite3.DatabaseError as exc:  # the folder is fine, the file in it is not
-            raise ConfigError(
-                f"{path}: not a state store this program can use ({exc}); move it away to start afresh"
-            ) from exc
+            raise _damaged(path, exc) from exc
 
     def close(self) -> None:
         self.db.close()

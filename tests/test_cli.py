@@ -86,7 +86,7 @@ def test_bad_input_is_one_line_and_a_distinct_exit_code(tmp_path: Path, make, co
         ),
         pytest.param(
             lambda p: ["batch", str(FIXTURES), "--out", str(_write(p / "out" / "state.sqlite", b"\0" * 200).parent)],
-            9,
+            12,
             "not a state store this program can use (file is not a database); move it away",
             id="state-not-sqlite",
         ),
@@ -159,3 +159,17 @@ def test_a_second_batch_on_the_same_output_folder_is_refused_while_the_first_run
     assert not (tmp_path / "out" / "state.sqlite").exists()
     result = run("batch", str(FIXTURES / "province_and_city.txt"), "--out", str(tmp_path / "out"), "-q")
     assert result.returncode == 0, result.stderr  # released with the holder
+
+
+def test_a_damaged_state_store_is_one_line_with_the_way_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("batch", str(FIXTURES), "--out", str(out), "-q").returncode == 0
+    state = out / "state.sqlite"
+    data = state.read_bytes()
+    state.write_bytes(data[:16_384] + b"\xff" * (len(data) - 16_384))  # its first page intact, the rest not
+    result = run("batch", str(FIXTURES), "--out", str(out), "-q")
+    assert result.returncode == 12
+    assert result.stderr.strip().splitlines() == [
+        f"summarise: error: {state}: not a state store this program can use (database disk image is malformed);"
+        " move it away to start afresh"
+    ]
