@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -151,6 +152,7 @@ def test_llm_batch_calls_the_model_once_per_article_and_never_again(tmp_path: Pa
     out = tmp_path / "out"
     first = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
     assert (first.ok, first.model_calls, vcr.play_count) == (2, 1, 1)  # two sources, one article, one call
+    assert gc.get_freeze_count() == 0  # the SDKs' objects, frozen for the run, are collectable again
     second = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
     assert (second.ok, second.model_calls, second.cached, vcr.play_count) == (2, 0, 2, 1)  # zero model calls
     write_outputs(out)
