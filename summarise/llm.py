@@ -66,29 +66,29 @@ def _check_async_validators_once() -> None:
     (another instructor version) nothing is changed.
     """
     module = sys.modules.get("instructor.v2.validation.async_validators")
-    original = getattr(module, "reject_async_validators", None)
-    if module is None or original is None:
+    current: Any = getattr(module, "reject_async_validators", None)
+    if current is None:
         return
-    if not getattr(original, "_walks_once", False):
-        checked: weakref.WeakSet[type] = weakref.WeakSet()
-
-        def walk_once(model: Any) -> None:
-            if isinstance(model, type) and model in checked:
-                return
-            original(model)
-            if isinstance(model, type):
-                checked.add(model)
-
-        walk_once._walks_once = True  # type: ignore[attr-defined]
-        walk_once._original = original  # type: ignore[attr-defined]
-        module.reject_async_validators = walk_once  # type: ignore[attr-defined]
-    wrapper = module.reject_async_validators
-    unwrapped = getattr(wrapper, "_original", None)
-    if unwrapped is None:
-        return
+    original = getattr(current, "_original", current)  # already wrapped: find the modules it missed
+    wrapper = current if original is not current else _walking_once(original)
     for name, other in list(sys.modules.items()):
-        if name.startswith("instructor") and getattr(other, "reject_async_validators", None) is unwrapped:
+        if name.startswith("instructor") and getattr(other, "reject_async_validators", None) is original:
             other.reject_async_validators = wrapper  # type: ignore[attr-defined]
+
+
+def _walking_once(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    checked: weakref.WeakSet[type] = weakref.WeakSet()
+
+    def walk_once(model: Any) -> None:
+        if isinstance(model, type) and model in checked:
+            return
+        original(model)
+        if isinstance(model, type):
+            checked.add(model)
+
+    walk_once._walks_once = True  # type: ignore[attr-defined]
+    walk_once._original = original  # type: ignore[attr-defined]
+    return walk_once
 
 
 _check_async_validators_once()
