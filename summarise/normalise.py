@@ -93,7 +93,7 @@ class NormalisedText:
 
 def normalise(original: str) -> NormalisedText:
     """Fold widths, simplify characters and drop layout whitespace, keeping the offset map."""
-    folded = _to_simplified(original.translate(_WIDTH_TABLE))
+    folded = _fold(original)
     seg_norm = [0]
     seg_orig = [0]
     pieces = []
@@ -112,4 +112,9 @@ def normalise(original: str) -> NormalisedText:
 
 def normalised_text(original: str) -> str:
     """`normalise(original).text` without the offset map, for short strings checked in bulk."""
-    return _GAP.sub("", _to_simplified(original.translate(_WIDTH_TABLE)))
+    return _GAP.sub("", _fold(original))
+
+
+def _fold(original: str) -> str:
+    """Widths and character forms folded: one character for one, so offsets do not move."""
+    return _to_simplified(original.translate(_WIDTH_TABLE))
