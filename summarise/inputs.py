@@ -96,7 +96,7 @@ def _walk(paths: list[str], selection: Selection, read: bool = True) -> Iterator
             yield Failure(raw, "no such file or folder")
         elif path.is_dir():
             yield from _folder(path, selection, read)
-        elif _is_archive(path):
+        elif _is_archive_name(path.name):
             yield from _archive(path, selection, read)
         else:
             yield _file(path, read)
@@ -155,10 +155,6 @@ def _file(path: Path, read: bool = True) -> Member | Failure:
         return Member(str(path))
     except OSError as exc:
         return Failure(str(path), f"cannot be read ({exc.strerror or exc})")
-
-
-def _is_archive(path: Path) -> bool:
-    return _is_archive_name(path.name)
 
 
 def _is_archive_name(name: str) -> bool:
