@@ -82,6 +82,17 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class _Read:
+    """A member read, decoded and hashed: enough to know whether its text is already done."""
+
+    name: str
+    text: str | None
+    encoding: str | None
+    sha: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """What a worker process returns: the decoded text and the offline engine's result."""
 
@@ -95,30 +106,45 @@ class _Prepared:
     status: str = "failed"
 
 
-def prepare_member(name: str, data: bytes | None, keep_facts: bool) -> _Prepared:
-    """Runs in a worker process: read (plain files), decode, hash, offline engine."""
+def read_member(name: str, data: bytes | None) -> _Read:
+    """Runs in a worker process: read (plain files), decode, hash; no engine yet."""
     try:
         if data is None:
             size = os.stat(name).st_size
             if size > MAX_MEMBER_BYTES:
-                return _Prepared(name, None, None, None, None, None, f"{name}: {size:,} bytes is above the cap")
+                return _Read(name, None, None, None, f"{name}: {size:,} bytes is above the cap")
             data = Path(name).read_bytes()
         src = decode_bytes(data, name=name)
-        article, facts = offline_article(src.text, source=name, encoding=src.encoding)
-        return _Prepared(
-            name,
-            src.text if keep_facts else None,  # the LLM engine needs the text; the offline one is done
-            src.encoding,
-            text_hash(src.text),
-            article.model_dump_json(),
-            facts if keep_facts else None,
-            None,
-            status_of(article),
-        )
     except SummariseError as exc:
-        return _Prepared(name, None, None, None, None, None, str(exc))
+        return _Read(name, None, None, None, str(exc))
     except OSError as exc:
-        return _Prepared(name, None, None, None, None, None, f"{name}: cannot be read ({exc.strerror or exc})")
+        return _Read(name, None, None, None, f"{name}: cannot be read ({exc.strerror or exc})")
+    return _Read(name, src.text, src.encoding, text_hash(src.text), None)
+
+
+def prepare_read(read: _Read, keep_facts: bool) -> _Prepared:
+    """The offline engine on a member already read."""
+    if read.text is None:
+        return _Prepared(read.name, None, None, None, None, None, read.error)
+    try:
+        article, facts = offline_article(read.text, source=read.name, encoding=read.encoding)
+    except SummariseError as exc:
+        return _Prepared(read.name, None, None, None, None, None, str(exc))
+    return _Prepared(
+        read.name,
+        read.text if keep_facts else None,  # the LLM engine needs the text; the offline one is done
+        read.encoding,
+        read.sha,
+        article.model_dump_json(),
+        facts if keep_facts else None,
+        None,
+        status_of(article),
+    )
+
+
+def prepare_member(name: str, data: bytes | None, keep_facts: bool) -> _Prepared:
+    """Runs in a worker process: read (plain files), decode, hash, offline engine."""
+    return prepare_read(read_member(name, data), keep_facts)
 
 
 def prepare_chunk(items: list[tuple[str, bytes | None]], keep_facts: bool) -> list[_Prepared]:
@@ -159,9 +185,21 @@ def offline_chunk(
         store = _WORKER_STORES[state] = Store(Path(state))
     counts = {"ok": 0, "flagged": 0, "failed": len(failures), "cached": 0}
     finished = store.finished_sources([name for name, _ in members])
-    prepared = [prepare_member(name, data, False) for name, data in members if name not in finished]
-    keys = {p.name: cache_key(p.sha, engine, "-", SCHEMA_VERSION) for p in prepared if p.sha}
+    read = [read_member(name, data) for name, data in members if name not in finished]
+    keys = {r.name: cache_key(r.sha, engine, "-", SCHEMA_VERSION) for r in read if r.sha}
     known = store.known_statuses(set(keys.values()))
+    # The engine runs once per text the store does not hold yet, outside the transaction so that
+    # the other workers can commit meanwhile; a copy of a text (here, or stored by an earlier
+    # chunk) is only linked to its result.
+    computed: dict[str, Result | str] = {}  # a result, or why the engine failed on the text
+    for r in read:
+        key = keys.get(r.name)
+        if key is not None and key not in known and key not in computed:
+            p = prepare_read(r, False)
+            if p.sha is None or p.article_json is None:
+                computed[key] = p.error or "unreadable"
+            else:
+                computed[key] = Result(key, p.sha, p.status, p.article_json, None)
     new: list[tuple[Result, str]] = []
     with store.transaction():
         for name, reason in failures:
@@ -170,18 +208,19 @@ def offline_chunk(
             if name in finished:  # finished by an earlier, interrupted run
                 counts["cached"] += 1
                 counts[finished[name]] += 1
-        for p in prepared:
-            if p.sha is None or p.article_json is None:
-                store.fail_source(p.name, p.error or "unreadable")
+        for r in read:
+            key = keys.get(r.name)
+            outcome = computed.get(key) if key is not None else r.error
+            if key is None or isinstance(outcome, str):  # every copy of a text fails alike
+                store.fail_source(r.name, outcome if isinstance(outcome, str) else "unreadable")
                 counts["failed"] += 1
                 continue
-            key = keys[p.name]
             if key in known:  # the same text elsewhere, now or before: stored once
-                store.link(p.name, key, known[key])
+                store.link(r.name, key, known[key])
                 counts["cached"] += 1
-            else:
-                new.append((Result(key, p.sha, p.status, p.article_json, None), p.name))
-                known[key] = p.status
+            elif outcome is not None:
+                new.append((outcome, r.name))
+                known[key] = outcome.status
             counts[known[key]] += 1
         store.save_many(new)
     return counts

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from summarise.batch import BatchOptions, Tally, prepare_member, status_of
+from summarise.batch import BatchOptions, Tally, read_member, status_of
 from summarise.crosscheck import check_context
-from summarise.errors import ProviderError
+from summarise.errors import ProviderError, SummariseError
 from summarise.inputs import Failure, find_members, require_inputs
 from summarise.llm_batch import BatchAPI, extraction_from, request_line
 from summarise.pipeline import fact_hints, llm_article, offline_article
@@ -70,12 +70,12 @@ def _submit(
             store.fail_source(item.name, item.reason)
             tally.count("failed")
             continue
-        prepared = prepare_member(item.name, item.load(), keep_facts=True)
-        if prepared.sha is None or prepared.text is None or prepared.article_json is None:
-            store.fail_source(item.name, prepared.error or "unreadable")
+        read = read_member(item.name, item.load())  # the engine runs below, only for a new text
+        if read.sha is None or read.text is None:
+            store.fail_source(item.name, read.error or "unreadable")
             tally.count("failed")
             continue
-        key = cache_key(prepared.sha, engine, prompts_version(), SCHEMA_VERSION)
+        key = cache_key(read.sha, engine, prompts_version(), SCHEMA_VERSION)
         known = store.result(key)
         if known and (known.status != "failed" or not options.retry_failed):
             store.link(item.name, key, known.status, known.error)
@@ -86,9 +86,14 @@ def _submit(
             pending[key][3].append(item.name)
             continue
         custom_id = f"article-{len(pending) + 1:07d}"
-        article, _ = offline_article(prepared.text, source=item.name, encoding=prepared.encoding)
-        lines.append(request_line(custom_id, settings, prepared.text, fact_hints(article)))
-        pending[key] = (custom_id, key, prepared.sha, [item.name], prepared.text, prepared.encoding)
+        try:
+            article, _ = offline_article(read.text, source=item.name, encoding=read.encoding)
+        except SummariseError as exc:
+            store.fail_source(item.name, str(exc))
+            tally.count("failed")
+            continue
+        lines.append(request_line(custom_id, settings, read.text, fact_hints(article)))
+        pending[key] = (custom_id, key, read.sha, [item.name], read.text, read.encoding)
     if not lines:
         return None
     batch_id = api.submit(lines, description=f"summarise {len(lines)} articles")

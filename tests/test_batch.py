@@ -296,6 +296,43 @@ def test_outputs_written_again_after_an_interrupted_write_hold_only_this_write(t
     assert len(expected) == 2 * len(jsonl(out / "articles.jsonl"))  # a JSON record and a briefing each
 
 
+def test_the_offline_engine_runs_once_per_text_not_once_per_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import summarise.batch as batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = fixture_text("province_and_city.txt")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "a_gbk.txt").write_bytes(text.encode("gbk"))  # the same text in another encoding
+    (folder / "b.txt").write_text(fixture_text("county_in_city.txt"), encoding="utf-8")
+    (folder / "c.txt").write_text(fixture_text("county_in_city.txt"), encoding="utf-8")  # b's text, next chunk
+    engine_ran_on: list[str] = []
+    real = batch.offline_article
+
+    def counted(text: str, **kwargs: str | None) -> tuple[object, object]:
+        engine_ran_on.append(Path(str(kwargs["source"])).name)
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "offline_article", counted)
+    monkeypatch.setattr(batch, "_WORKER_STORES", {})
+    state = tmp_path / "out" / "state.sqlite"
+    first = batch.offline_chunk(
+        str(state), "offline", [(str(folder / n), None) for n in ("a.txt", "a_gbk.txt", "b.txt")], []
+    )
+    second = batch.offline_chunk(str(state), "offline", [(str(folder / "c.txt"), None)], [])
+    for store in batch._WORKER_STORES.values():
+        store.close()
+
+    assert engine_ran_on == ["a.txt", "b.txt"]  # neither copy was run through the engine again
+    assert (first["ok"] + first["flagged"], first["cached"], second["cached"]) == (3, 1, 1)
+    db = sqlite3.connect(state)
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT cache_key) FROM sources").fetchone() == (4, 2)
+    assert db.execute("SELECT COUNT(*) FROM results").fetchone() == (2,)
+    db.close()
+
+
 def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path) -> None:
     archive = tmp_path / "pages"
     archive.mkdir()
