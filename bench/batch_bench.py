@@ -1,7 +1,7 @@
 """Batch benchmarks: LLM concurrency against a stub with latency; offline engine at archive scale.
 
     python bench/batch_bench.py concurrency [--latency 1.0] [--levels 1,8,32,64]
-    python bench/batch_bench.py offline [--articles 10000] [--rounds 3]
+    python bench/batch_bench.py offline [--articles 10000] [--rounds 3] [--pages DIR]
 
 concurrency: starts bench/stub_server.py, runs `summarise batch` (in process) over generated
 articles with --concurrency N and prints model calls per second against the ideal N/latency;
@@ -12,7 +12,10 @@ over several rounds, times the single-file job (read, decode, offline engine, br
 core alone and on every core at once (one process per core over its share of the files), then
 the batch runner over the folder with all cores (processing, then also every output and the
 report). Prints medians in articles per second per core; module imports are excluded from every
-figure but the last, `summarise FILE` run once per file.
+figure but the last, `summarise FILE` run once per file. The generated articles are one short
+story each (~300 bytes); `--pages DIR` builds the archive from the newspaper pages in DIR instead
+(../shared/samples/articles: 6-11 KB, several stories each), each copy made a distinct text by a
+line of its own, so that the per-article costs of the batch weigh as they do on real pages.
 """
 
 from __future__ import annotations
@@ -54,6 +57,20 @@ def _write(folder: Path, count: int) -> list[Path]:
     for g in generate(count, seed=11):
         path = folder / g.name
         path.write_text(g.text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _write_pages(folder: Path, count: int, pages: Path) -> list[Path]:
+    """`count` articles cycled from the pages in `pages`, each a distinct text (its own last line)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(pages.glob("*.txt"))]
+    if not texts:
+        raise SystemExit(f"{pages}: no .txt pages")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"page_{i:06d}.txt"
+        path.write_text(f"{texts[i % len(texts)]}\n（第{i}号稿件）\n", encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -146,13 +163,14 @@ def _run_child(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, __file__, "_child", *args], stdout=subprocess.PIPE, text=True)
 
 
-def offline(count: int, rounds: int) -> None:
+def offline(count: int, rounds: int, pages: Path | None) -> None:
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
-        paths = _write(folder, count)
+        paths = _write(folder, count) if pages is None else _write_pages(folder, count, pages)
         size = sum(p.stat().st_size for p in paths)
-        print(f"{count:,} generated articles, {size / 1e6:.1f} MB, {cores} cores; {rounds} rounds, medians shown")
+        what = "generated articles" if pages is None else f"articles from the pages in {pages}"
+        print(f"{count:,} {what}, {size / 1e6:.1f} MB, {cores} cores; {rounds} rounds, medians shown")
         one_core, all_cores, batch, whole = [], [], [], []
         cpu_one, cpu_all, cpu_batch = [], [], []  # CPU seconds per article, every process counted
         for _ in range(rounds):  # interleaved, so a slower spell of the machine hits every figure
@@ -180,6 +198,10 @@ def offline(count: int, rounds: int) -> None:
         print(f"  summarise batch, processing and state store:      {med(batch):8.1f}  ({shares} of the two above)")
         print(f"  summarise batch, with every output and the report: {med(whole):7.1f}")
         print(f"  `summarise FILE` per file, process start included: {per_file:7.1f}")
+        for label, base in (("one core alone", one_core), ("one process per core", all_cores)):
+            paired = [100 * b / s for b, s in zip(batch, base, strict=True)]  # same round: same spell of the machine
+            listed = ", ".join(f"{x:.1f}%" for x in paired)
+            print(f"  batch / single-file job ({label}), round by round: {listed} (median {med(paired):.1f}%)")
         print("CPU per article, every process of the job counted (µs):")
         print(f"  single-file job, one core alone:                  {1e6 * med(cpu_one):8.1f}")
         print(f"  single-file job, one process per core, all busy:  {1e6 * med(cpu_all):8.1f}")
@@ -194,10 +216,11 @@ if __name__ == "__main__":
     parser.add_argument("--levels", default="1,8,32,64")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pages", type=Path, default=None)
     args = parser.parse_args()
     if args.what == "concurrency":
         concurrency(args.latency, [int(x) for x in args.levels.split(",")])
     elif args.what == "offline":
-        offline(args.articles, args.rounds)
+        offline(args.articles, args.rounds, args.pages)
     else:
         _child(args.child[0], Path(args.child[1]), args.child[2])
