@@ -407,7 +407,7 @@ class BatchRunner:
             from summarise.llm import AsyncLLMExtractor
 
             pace = self._limiter.acquire if self._limiter.active else None  # no hook when nothing to count
-            self._extractor = AsyncLLMExtractor(self.settings, before_request=pace)
+            self._extractor = AsyncLLMExtractor(self.settings, before_request=pace, in_flight=self.options.concurrency)
             # The SDKs leave ~400,000 long-lived objects (modules, schemas); each full pass of the
             # collector over them stalled the event loop for ~140 ms, and every request in flight
             # with it. Frozen, they are left out of those passes until the run ends.

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from summarise import summarise_text
 from summarise.crosscheck import check_context, invariant_warnings
-from summarise.drafts import DraftArticle, checking
+from summarise.drafts import DraftArticle, Extraction, checking
 from summarise.errors import ConfigError, InputTooLarge, ProviderError
 from summarise.facts import find_facts
 from summarise.llm import AsyncLLMExtractor, LLMExtractor, _Transport, _UsageLog, redact
@@ -205,6 +205,34 @@ def test_async_extractor_replays_the_same_cassette() -> None:
     extraction = asyncio.run(extractor.extract(text, fact_hints(article), check_context(text, facts, article)))
     assert [r.scope for r in extraction.draft.rounds] == ["河南省", "新乡市"]
     assert extraction.unresolved == []
+
+
+@pytest.mark.vcr("good_province_and_city.yaml", allow_playback_repeats=True)
+def test_async_extractor_spreads_concurrent_requests_over_its_clients() -> None:
+    """Above eight requests in flight the extractor holds several clients (small connection
+    pools); each request goes to the least busy one, and every answer is still its own."""
+    scenario = SCENARIOS["good_province_and_city"]
+    text = fixture_text(scenario.fixture)
+    article, facts = offline_article(text)
+    seen: list[list[int]] = []
+
+    async def pace(tokens: int) -> None:
+        seen.append(list(extractor._busy))  # how busy each client is as this request leaves
+
+    extractor = AsyncLLMExtractor(scenario.settings(), before_request=pace, in_flight=16)
+
+    async def four() -> list[Extraction]:
+        calls = [extractor.extract(text, fact_hints(article), check_context(text, facts, article)) for _ in range(4)]
+        try:
+            return list(await asyncio.gather(*calls))
+        finally:
+            await extractor.aclose()
+
+    extractions = asyncio.run(four())
+    assert len(extractor._clients) == 2
+    assert [2, 2] in seen  # four at once: two on each client, not four on one
+    assert extractor._busy == [0, 0]
+    assert all([r.scope for r in e.draft.rounds] == ["河南省", "新乡市"] for e in extractions)
 
 
 @pytest.mark.parametrize(
