@@ -174,6 +174,35 @@ def _chunks(
 _WORKER_STORES: dict[str, Store] = {}
 
 
+_TEXT_BUDGET = 8_000_000  # characters of decoded text a worker holds at once
+
+
+def _read_in_batches(members: list[tuple[str, bytes | None]], finished: dict[str, str]) -> Iterator[list[_Read]]:
+    """The members not yet finished, read and decoded, in batches of at most `_TEXT_BUDGET`
+    characters: a chunk of 256 files of 20 MB each is never held whole."""
+    batch: list[_Read] = []
+    held = 0
+    for name, data in members:
+        if name in finished:
+            continue
+        read = read_member(name, data)
+        batch.append(read)
+        held += len(read.text or "")
+        if held >= _TEXT_BUDGET:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
+def _engine_result(read: _Read, key: str) -> Result | str:
+    """The offline engine's result for a text, or why there is none."""
+    p = prepare_read(read, False)
+    if p.sha is None or p.article_json is None:
+        return p.error or "unreadable"
+    return Result(key, p.sha, p.status, p.article_json, None)
+
+
 def offline_chunk(
     state: str, engine: str, members: list[tuple[str, bytes | None]], failures: list[tuple[str, str]]
 ) -> dict[str, int]:
@@ -185,21 +214,19 @@ def offline_chunk(
         store = _WORKER_STORES[state] = Store(Path(state))
     counts = {"ok": 0, "flagged": 0, "failed": len(failures), "cached": 0}
     finished = store.finished_sources([name for name, _ in members])
-    read = [read_member(name, data) for name, data in members if name not in finished]
-    keys = {r.name: cache_key(r.sha, engine, "-", SCHEMA_VERSION) for r in read if r.sha}
-    known = store.known_statuses(set(keys.values()))
     # The engine runs once per text the store does not hold yet, outside the transaction so that
     # the other workers can commit meanwhile; a copy of a text (here, or stored by an earlier
     # chunk) is only linked to its result.
+    known: dict[str, str] = {}
     computed: dict[str, Result | str] = {}  # a result, or why the engine failed on the text
-    for r in read:
-        key = keys.get(r.name)
-        if key is not None and key not in known and key not in computed:
-            p = prepare_read(r, False)
-            if p.sha is None or p.article_json is None:
-                computed[key] = p.error or "unreadable"
-            else:
-                computed[key] = Result(key, p.sha, p.status, p.article_json, None)
+    sources: list[tuple[str, str | None, str | None]] = []  # name, cache key, why it cannot be read
+    for read in _read_in_batches(members, finished):
+        keys = [cache_key(r.sha, engine, "-", SCHEMA_VERSION) if r.sha else None for r in read]
+        known.update(store.known_statuses({k for k in keys if k and k not in known and k not in computed}))
+        for r, key in zip(read, keys, strict=True):
+            sources.append((r.name, key, r.error))
+            if key is not None and key not in known and key not in computed:
+                computed[key] = _engine_result(r, key)
     new: list[tuple[Result, str]] = []
     with store.transaction():
         for name, reason in failures:
@@ -208,18 +235,17 @@ def offline_chunk(
             if name in finished:  # finished by an earlier, interrupted run
                 counts["cached"] += 1
                 counts[finished[name]] += 1
-        for r in read:
-            key = keys.get(r.name)
-            outcome = computed.get(key) if key is not None else r.error
+        for name, key, error in sources:
+            outcome = computed.get(key) if key is not None else error
             if key is None or isinstance(outcome, str):  # every copy of a text fails alike
-                store.fail_source(r.name, outcome if isinstance(outcome, str) else "unreadable")
+                store.fail_source(name, outcome if isinstance(outcome, str) else "unreadable")
                 counts["failed"] += 1
                 continue
             if key in known:  # the same text elsewhere, now or before: stored once
-                store.link(r.name, key, known[key])
+                store.link(name, key, known[key])
                 counts["cached"] += 1
             elif outcome is not None:
-                new.append((outcome, r.name))
+                new.append((outcome, name))
                 known[key] = outcome.status
             counts[known[key]] += 1
         store.save_many(new)

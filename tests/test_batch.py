@@ -296,8 +296,15 @@ def test_outputs_written_again_after_an_interrupted_write_hold_only_this_write(t
     assert len(expected) == 2 * len(jsonl(out / "articles.jsonl"))  # a JSON record and a briefing each
 
 
+@pytest.mark.parametrize(
+    ("budget", "order"),
+    [
+        pytest.param(8_000_000, ["read a", "read a_gbk", "read b", "engine a", "engine b"], id="one-batch"),
+        pytest.param(1, ["read a", "engine a", "read a_gbk", "read b", "engine b"], id="one-text-at-a-time"),
+    ],
+)
 def test_the_offline_engine_runs_once_per_text_not_once_per_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int, order: list[str]
 ) -> None:
     import summarise.batch as batch
 
@@ -308,15 +315,21 @@ def test_the_offline_engine_runs_once_per_text_not_once_per_copy(
     (folder / "a_gbk.txt").write_bytes(text.encode("gbk"))  # the same text in another encoding
     (folder / "b.txt").write_text(fixture_text("county_in_city.txt"), encoding="utf-8")
     (folder / "c.txt").write_text(fixture_text("county_in_city.txt"), encoding="utf-8")  # b's text, next chunk
-    engine_ran_on: list[str] = []
-    real = batch.offline_article
+    events: list[str] = []
+    real_engine, real_read = batch.offline_article, batch.read_member
 
-    def counted(text: str, **kwargs: str | None) -> tuple[object, object]:
-        engine_ran_on.append(Path(str(kwargs["source"])).name)
-        return real(text, **kwargs)  # type: ignore[arg-type]
+    def engine(text: str, **kwargs: str | None) -> tuple[object, object]:
+        events.append(f"engine {Path(str(kwargs['source'])).stem}")
+        return real_engine(text, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch, "offline_article", counted)
+    def read(name: str, data: bytes | None) -> object:
+        events.append(f"read {Path(name).stem}")
+        return real_read(name, data)
+
+    monkeypatch.setattr(batch, "offline_article", engine)
+    monkeypatch.setattr(batch, "read_member", read)
     monkeypatch.setattr(batch, "_WORKER_STORES", {})
+    monkeypatch.setattr(batch, "_TEXT_BUDGET", budget)  # 1: a worker holds one decoded text at a time
     state = tmp_path / "out" / "state.sqlite"
     first = batch.offline_chunk(
         str(state), "offline", [(str(folder / n), None) for n in ("a.txt", "a_gbk.txt", "b.txt")], []
@@ -325,7 +338,7 @@ def test_the_offline_engine_runs_once_per_text_not_once_per_copy(
     for store in batch._WORKER_STORES.values():
         store.close()
 
-    assert engine_ran_on == ["a.txt", "b.txt"]  # neither copy was run through the engine again
+    assert events == [*order, "read c"]  # neither copy was run through the engine again
     assert (first["ok"] + first["flagged"], first["cached"], second["cached"]) == (3, 1, 1)
     db = sqlite3.connect(state)
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT cache_key) FROM sources").fetchone() == (4, 2)
