@@ -142,14 +142,9 @@ def prepare_read(read: _Read, keep_facts: bool) -> _Prepared:
     )
 
 
-def prepare_member(name: str, data: bytes | None, keep_facts: bool) -> _Prepared:
-    """Runs in a worker process: read (plain files), decode, hash, offline engine."""
-    return prepare_read(read_member(name, data), keep_facts)
-
-
 def prepare_chunk(items: list[tuple[str, bytes | None]], keep_facts: bool) -> list[_Prepared]:
     """Several members per trip to a worker: one round of inter-process traffic for many articles."""
-    return [prepare_member(name, data, keep_facts) for name, data in items]
+    return [prepare_read(read_member(name, data), keep_facts) for name, data in items]
 
 
 def _chunks(
