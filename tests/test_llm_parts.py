@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import httpx2
@@ -233,6 +234,22 @@ def test_async_extractor_spreads_concurrent_requests_over_its_clients() -> None:
     assert [2, 2] in seen  # four at once: two on each client, not four on one
     assert extractor._busy == [0, 0]
     assert all([r.scope for r in e.draft.rounds] == ["河南省", "新乡市"] for e in extractions)
+
+
+def test_the_clients_of_an_extractor_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """64 in flight means eight clients; they load the CA bundle once between them, not eight times."""
+    loads: list[int] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(1)
+        load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    extractor = AsyncLLMExtractor(Settings(base_url="https://llm.example/v1", model="m"), in_flight=64)
+    asyncio.run(extractor.aclose())
+    assert len(extractor._clients) == 8
+    assert loads == [1]
 
 
 @pytest.mark.parametrize(
