@@ -142,9 +142,23 @@ def prepare_read(read: _Read, keep_facts: bool) -> _Prepared:
     )
 
 
-def prepare_chunk(items: list[tuple[str, bytes | None]], keep_facts: bool) -> list[_Prepared]:
-    """Several members per trip to a worker: one round of inter-process traffic for many articles."""
-    return [prepare_read(read_member(name, data), keep_facts) for name, data in items]
+def prepare_llm_chunk(
+    state: str, engine: str, prompts: str, retry_failed: bool, items: list[tuple[str, bytes | None]]
+) -> list[_Prepared]:
+    """Runs in a worker: several members per trip (one round of inter-process traffic for many
+    articles), each read and hashed first. The offline engine (the model's hints, and the result
+    kept if the model fails) runs only for a text the store holds no answer for that this run
+    would take: a copy of a stored text comes back without it, for the runner to link. (Results
+    are never deleted, so the runner finds the answer that made the copy known.)"""
+    reads = [read_member(name, data) for name, data in items]
+    keys = {r.sha: cache_key(r.sha, engine, prompts, SCHEMA_VERSION) for r in reads if r.sha}
+    known = _worker_store(state).known_statuses(set(keys.values()), include_failed=not retry_failed)
+    return [
+        _Prepared(r.name, None, r.encoding, r.sha, None, None, None)
+        if r.sha is not None and keys[r.sha] in known
+        else prepare_read(r, True)
+        for r in reads
+    ]
 
 
 def _chunks(
@@ -167,6 +181,14 @@ def _chunks(
 
 
 _WORKER_STORES: dict[str, Store] = {}
+
+
+def _worker_store(state: str) -> Store:
+    """A worker's connection to the state store, opened once per worker process."""
+    store = _WORKER_STORES.get(state)
+    if store is None:
+        store = _WORKER_STORES[state] = Store(Path(state))
+    return store
 
 
 _TEXT_BUDGET = 8_000_000  # characters of decoded text a worker holds at once
@@ -204,9 +226,7 @@ def offline_chunk(
     """Runs in a worker: the offline engine for a chunk, stored in one commit (a kill loses at most
     this chunk, which the next run redoes). Writing here, not in the coordinating process, is
     what lets the batch keep pace with every core."""
-    store = _WORKER_STORES.get(state)
-    if store is None:
-        store = _WORKER_STORES[state] = Store(Path(state))
+    store = _worker_store(state)
     counts = {"ok": 0, "flagged": 0, "failed": len(failures), "cached": 0}
     finished = store.finished_sources([name for name, _ in members])
     # The engine runs once per text the store does not hold yet, outside the transaction so that
@@ -356,7 +376,10 @@ class BatchRunner:
         if not todo:
             return
         items: list[tuple[str, bytes | None]] = [(m.name, m.data) for m in todo]
-        prepared = await loop.run_in_executor(pool, prepare_chunk, items, True)
+        prepared = await loop.run_in_executor(
+            pool, prepare_llm_chunk, str(self.store.path), self.engine_name, self.prompts,
+            self.options.retry_failed, items,
+        )  # fmt: skip
         await asyncio.gather(*(self._one_and_report(p) for p in prepared))
 
     async def _one_and_report(self, prepared: _Prepared) -> None:

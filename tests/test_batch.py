@@ -346,6 +346,53 @@ def test_the_offline_engine_runs_once_per_text_not_once_per_copy(
     db.close()
 
 
+@pytest.mark.parametrize(
+    ("stored", "retry_failed", "engine_runs"),
+    [
+        pytest.param("ok", False, ["b"], id="answered-before"),
+        pytest.param("failed", False, ["b"], id="failed-before"),
+        pytest.param("failed", True, ["a_copy", "b"], id="failed-before-and-asked-again"),
+    ],
+)
+def test_the_llm_batch_runs_the_offline_engine_only_for_texts_it_will_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stored: str, retry_failed: bool, engine_runs: list[str]
+) -> None:
+    """A copy of a text the store already answered (under another name) is linked to that answer:
+    reading and hashing it is enough, the engine's hints and fallback are not needed."""
+    import summarise.batch as batch
+    from summarise.store import Result, Store, cache_key, text_hash
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = fixture_text("province_and_city.txt")
+    (folder / "a_copy.txt").write_bytes(text.encode("gbk"))
+    (folder / "b.txt").write_text(fixture_text("county_in_city.txt"), encoding="utf-8")
+    state = tmp_path / "out" / "state.sqlite"
+    state.parent.mkdir()
+    key = cache_key(text_hash(text), "llm:m", "p1", batch.SCHEMA_VERSION)
+    store = Store(state)
+    with store.transaction():
+        store.save(Result(key, text_hash(text), stored, "{}", None, 1), str(folder / "a.txt"))
+    store.close()
+    runs: list[str] = []
+    real_engine = batch.offline_article
+
+    def engine(text: str, **kwargs: str | None) -> tuple[object, object]:
+        runs.append(Path(str(kwargs["source"])).stem)
+        return real_engine(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "offline_article", engine)
+    monkeypatch.setattr(batch, "_WORKER_STORES", {})
+    items: list[tuple[str, bytes | None]] = [(str(folder / n), None) for n in ("a_copy.txt", "b.txt")]
+    copy, other = batch.prepare_llm_chunk(str(state), "llm:m", "p1", retry_failed, items)
+    for open_store in batch._WORKER_STORES.values():
+        open_store.close()
+    assert runs == engine_runs
+    assert (copy.sha, other.sha) == (text_hash(text), text_hash(fixture_text("county_in_city.txt")))
+    assert (copy.article_json is None) == (engine_runs == ["b"])
+    assert other.article_json is not None
+
+
 def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path) -> None:
     archive = tmp_path / "pages"
     archive.mkdir()
