@@ -295,6 +295,7 @@ class BatchRunner:
         self._limiter = RateLimiter(options.rpm, options.tpm)
         self._llm_slots = asyncio.Semaphore(options.concurrency)
         self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._failed_this_run: set[str] = set()  # under --retry-failed, the keys that failed in this run
         self.total: int | None = None
 
     def key(self, sha: str) -> str:
@@ -397,7 +398,7 @@ class BatchRunner:
         if key in self._in_flight:  # the same text met twice in this run: processed once
             await self._in_flight[key]
         known = self.store.result(key)
-        if known and (known.status != "failed" or not self.options.retry_failed):
+        if known and (known.status != "failed" or not self.options.retry_failed or key in self._failed_this_run):
             self.store.link(prepared.name, key, known.status, known.error)
             self.tally.cached += 1
             self.tally.count(known.status)
@@ -407,6 +408,8 @@ class BatchRunner:
         try:
             result = await self._compute(prepared, key)
             self.store.save(result, prepared.name)
+            if result.status == "failed" and self.options.retry_failed:
+                self._failed_this_run.add(key)  # --retry-failed asks again about earlier runs' failures, not this one's
             self.tally.count(result.status)
         finally:
             done.set_result(None)

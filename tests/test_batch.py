@@ -393,6 +393,21 @@ def test_the_llm_batch_runs_the_offline_engine_only_for_texts_it_will_send(
     assert other.article_json is not None
 
 
+def test_retry_failed_asks_once_per_text_even_when_it_fails_again(tmp_path: Path) -> None:
+    """Under --retry-failed a copy of a text that failed again in this run is linked to that
+    failure, not sent again: the run asks about each text once."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    settings = SCENARIOS["good_province_and_city"].settings()
+    fake = FlakyExtractor()
+    out = tmp_path / "out"
+    run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
+    (folder / "a_copy.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))
+    retried = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, retry_failed=True), extractor=fake)
+    assert (retried.failed, retried.cached, fake.calls) == (2, 1, 2)
+
+
 def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path) -> None:
     archive = tmp_path / "pages"
     archive.mkdir()
