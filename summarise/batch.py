@@ -290,7 +290,7 @@ class BatchRunner:
         self.tally = Tally()
         self._extractor = extractor
         self._warming: asyncio.Task[AsyncExtractor] | None = None
-        self._frozen = False  # gc.freeze() called: unfrozen when the run ends
+        self._collector: tuple[int, ...] | None = None  # the collector's thresholds before _make_extractor
         self._on_progress = on_progress or (lambda tally, total: None)
         self._limiter = RateLimiter(options.rpm, options.tpm)
         self._llm_slots = asyncio.Semaphore(options.concurrency)
@@ -305,8 +305,11 @@ class BatchRunner:
         try:
             return await self._run(paths)
         finally:
-            if self._frozen:  # see _make_extractor
+            if self._warming is not None:  # a run that stopped early: the collector is set back after it
+                await asyncio.wait([self._warming])
+            if self._collector is not None:  # see _make_extractor
                 gc.unfreeze()
+                gc.set_threshold(*self._collector)
 
     async def _run(self, paths: list[str]) -> Tally:
         # Counted beside the work, not before it: the bar learns its total a moment later.
@@ -459,7 +462,13 @@ class BatchRunner:
             # collector over them stalled the event loop for ~140 ms, and every request in flight
             # with it. Frozen, they are left out of those passes until the run ends.
             gc.freeze()
-            self._frozen = True
+            # Requests in flight keep their objects alive across many young collections, so the
+            # middle and oldest generations kept filling: at 64 in flight the collector took ~1 s
+            # of a 24 s run (gen1 passes of 16 ms, three full ones of ~100 ms each). Collected
+            # young ten times more rarely, it took ~0.5 s, with no full pass (GC callbacks, three
+            # paired runs: 84-85% of 64 calls/s against 82%).
+            self._collector = gc.get_threshold()
+            gc.set_threshold(10_000, *self._collector[1:])
         return self._extractor
 
 

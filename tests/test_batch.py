@@ -150,9 +150,16 @@ def test_llm_batch_calls_the_model_once_per_article_and_never_again(tmp_path: Pa
     (folder / "a_copy_gbk.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))
     settings = SCENARIOS["good_province_and_city"].settings()
     out = tmp_path / "out"
-    first = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    first = run_batch(
+        [str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4),
+        on_progress=lambda tally, total: seen.append(gc.get_threshold()),
+    )  # fmt: skip
     assert (first.ok, first.model_calls, vcr.play_count) == (2, 1, 1)  # two sources, one article, one call
+    assert seen[-1] == (10_000, *before[1:])  # young objects collected more rarely during the run
     assert gc.get_freeze_count() == 0  # the SDKs' objects, frozen for the run, are collectable again
+    assert gc.get_threshold() == before
     second = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, concurrency=4))
     assert (second.ok, second.model_calls, second.cached, vcr.play_count) == (2, 0, 2, 1)  # zero model calls
     write_outputs(out)
