@@ -14,7 +14,7 @@ from llm_scenarios import SCENARIOS, TEST_KEY
 from pydantic import SecretStr
 
 from summarise import summarise_text
-from summarise.crosscheck import check_context, invariant_warnings
+from summarise.crosscheck import _copied, check_context, invariant_warnings
 from summarise.drafts import DraftArticle, Extraction, checking
 from summarise.errors import ConfigError, InputTooLarge, ProviderError
 from summarise.facts import find_facts
@@ -190,6 +190,33 @@ def test_usage_cost_from_the_price_table() -> None:
     log = _UsageLog("gpt-4o-mini", {"gpt-4o-mini": (0.15, 0.60)})
     log(Response())
     assert log.usage.cost_usd == pytest.approx(0.45)
+
+
+@pytest.mark.parametrize("name", ["province_and_city.txt", "county_in_city.txt", "cumulative.txt"])
+def test_a_missed_record_is_copied_whole_and_apart_from_the_offline_one(name: str) -> None:
+    """The patterns' rounds and totals the model missed are copied into its article: equal in
+    every field and sharing no object, so that marking the copy missed leaves the original alone."""
+    article, _ = offline_article(fixture_text(name))
+    records = [*article.rounds(), *article.cumulative_totals()]
+    assert records
+    for record in records:
+        before = record.model_dump_json()
+        copy = _copied(record)
+        assert copy == record
+        figures = [f for f in _figures(copy) if f is not None]
+        assert figures
+        for figure in figures:
+            figure.status = Status.MISSED_BY_MODEL
+            if figure.evidence:
+                figure.evidence.quote = "changed"
+        assert record.model_dump_json() == before
+
+
+def _figures(record: Any) -> list[Any]:
+    batches = [getattr(record, k, None) for k in ("signed", "started", "commissioned", "total")]
+    return [
+        getattr(b, p) for b in (*batches, record) if b is not None for p in ("projects", "investment") if hasattr(b, p)
+    ]
 
 
 def test_redact_removes_the_key() -> None:
