@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from summarise import __version__
 from summarise.batch import BatchOptions, run_batch
-from summarise.errors import ConfigError, SummariseError, UnverifiedFigures
+from summarise.errors import ConfigError, SummariseError, UncleanBatch, UnverifiedFigures
 from summarise.inputs import Selection, require_inputs
 from summarise.pipeline import EngineFailed, summarise_file
 from summarise.progress import BatchProgress, print_summary
@@ -167,6 +167,9 @@ def batch(
     via_batch_api: Annotated[bool, typer.Option(help="Send through the OpenAI Batch API (24 h, half price).")] = False,
     poll_seconds: Annotated[float, typer.Option(help="How often to ask a Batch API job for news.")] = 30.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; only the summary.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit non-zero (11), after every output, when any article failed or is flagged.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Summarise whole archives into a dataset and a report; resumable and cached."""
@@ -206,6 +209,8 @@ def batch(
                 )  # fmt: skip
             else:
                 print_summary(_stderr, tally, str(out), written)
+            if strict and (tally.failed or tally.flagged):
+                raise UncleanBatch(tally.failed, tally.flagged)
 
 
 @app.command()

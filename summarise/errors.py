@@ -86,6 +86,18 @@ class UnverifiedFigures(SummariseError):
         super().__init__(f"{count} figure(s) not verified against the source (--strict)")
 
 
+class UncleanBatch(SummariseError):
+    """Raised under `batch --strict`, after every output is written, when articles failed or
+    were flagged: a script learns it from the exit code, not by reading the summary."""
+
+    exit_code = 11
+
+    def __init__(self, failed: int, flagged: int) -> None:
+        super().__init__(
+            f"{failed} article(s) failed and {flagged} flagged (--strict); see failures.jsonl and the report"
+        )
+
+
 class StateError(SummariseError):
     """A batch's SQLite store is damaged, is not one, or the disk refused a write to it."""
 

@@ -120,6 +120,27 @@ def test_offline_batch_outputs_and_tables(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("state")) == ["state.sqlite"]  # no WAL left
 
 
+def test_batch_strict_exits_11_after_every_output_when_articles_failed(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "--out", str(out), "--engine", "offline", "-q", "--strict"]
+    clean = CliRunner().invoke(app, args)
+    assert clean.exit_code == 0, clean.stderr
+    (folder / "empty.txt").write_bytes(b"")
+    unclean = CliRunner().invoke(app, args)
+    assert unclean.exit_code == 11
+    assert unclean.stderr.splitlines()[-1] == (
+        "summarise: error: 1 article(s) failed and 0 flagged (--strict); see failures.jsonl and the report"
+    )
+    assert [Path(f["source"]).name for f in jsonl(out / "failures.jsonl")] == ["empty.txt"]
+    assert len(jsonl(out / "articles.jsonl")) == 1  # the outputs are written first
+    assert "1 failed" in (out / "report.md").read_text(encoding="utf-8")
+    lenient = CliRunner().invoke(app, args[:-1])
+    assert lenient.exit_code == 0, lenient.stderr
+
+
 def test_same_round_from_two_articles_is_merged_and_disagreements_listed(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
