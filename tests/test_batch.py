@@ -260,13 +260,16 @@ class FlakyExtractor:
         )
 
 
-def test_retry_failed_takes_up_earlier_failures_and_only_then(tmp_path: Path) -> None:
+def one_article_and_a_flaky_model(tmp_path: Path) -> tuple[Path, Settings, FlakyExtractor, Path]:
+    """(the input folder, holding a.txt; settings; a model that is down; the output folder)"""
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
-    settings = SCENARIOS["good_province_and_city"].settings()
-    fake = FlakyExtractor()
-    out = tmp_path / "out"
+    return folder, SCENARIOS["good_province_and_city"].settings(), FlakyExtractor(), tmp_path / "out"
+
+
+def test_retry_failed_takes_up_earlier_failures_and_only_then(tmp_path: Path) -> None:
+    folder, settings, fake, out = one_article_and_a_flaky_model(tmp_path)
     first = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
     assert (first.failed, fake.calls) == (1, 1)
     fake.down = False
@@ -278,6 +281,16 @@ def test_retry_failed_takes_up_earlier_failures_and_only_then(tmp_path: Path) ->
     [record] = jsonl(out / "articles.jsonl")
     assert record["status"] == "ok"
     assert jsonl(out / "failures.jsonl") == []
+
+
+def test_retry_failed_asks_once_per_text_even_when_it_fails_again(tmp_path: Path) -> None:
+    """Under --retry-failed a copy of a text that failed again in this run is linked to that
+    failure, not sent again: the run asks about each text once."""
+    folder, settings, fake, out = one_article_and_a_flaky_model(tmp_path)
+    run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
+    (folder / "a_copy.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))
+    retried = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, retry_failed=True), extractor=fake)
+    assert (retried.failed, retried.cached, fake.calls) == (2, 1, 2)
 
 
 def test_outputs_do_not_depend_on_how_many_processes_write_them(tmp_path: Path) -> None:
@@ -419,21 +432,6 @@ def test_the_llm_batch_runs_the_offline_engine_only_for_texts_it_will_send(
     assert (copy.sha, other.sha) == (text_hash(text), text_hash(fixture_text("county_in_city.txt")))
     assert (copy.article_json is None) == (engine_runs == ["b"])
     assert other.article_json is not None
-
-
-def test_retry_failed_asks_once_per_text_even_when_it_fails_again(tmp_path: Path) -> None:
-    """Under --retry-failed a copy of a text that failed again in this run is linked to that
-    failure, not sent again: the run asks about each text once."""
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "a.txt").write_text(fixture_text("province_and_city.txt"), encoding="utf-8")
-    settings = SCENARIOS["good_province_and_city"].settings()
-    fake = FlakyExtractor()
-    out = tmp_path / "out"
-    run_batch([str(folder)], settings, BatchOptions(out=out, workers=1), extractor=fake)
-    (folder / "a_copy.txt").write_bytes(fixture_text("province_and_city.txt").encode("gbk"))
-    retried = run_batch([str(folder)], settings, BatchOptions(out=out, workers=1, retry_failed=True), extractor=fake)
-    assert (retried.failed, retried.cached, fake.calls) == (2, 1, 2)
 
 
 def test_an_output_folder_inside_the_input_is_never_read_as_input(tmp_path: Path) -> None:
