@@ -401,7 +401,6 @@ class AsyncLLMExtractor:
         eight half as much."""
         self.settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        pools = 1 if http_client is not None else max(1, -(-in_flight // _PER_POOL))
         hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = {}
         if before_request is not None:
             pace = before_request
@@ -410,19 +409,20 @@ class AsyncLLMExtractor:
                 await pace(estimate_request_tokens(request.content, settings.max_tokens))
 
             hooks["request"] = [on_request]
-        tls = _tls_context() if http_client is None else True
+        if http_client is None:
+            tls = _tls_context()
+            pools = max(1, -(-in_flight // _PER_POOL))
+            http_clients = [openai.DefaultAsyncHttpxClient(event_hooks=hooks, verify=tls) for _ in range(pools)]
+        else:
+            http_clients = [http_client]
         self._raws = [
             openai.AsyncOpenAI(
-                api_key=key,
-                base_url=settings.base_url,
-                timeout=settings.timeout,
-                max_retries=0,
-                http_client=http_client or openai.DefaultAsyncHttpxClient(event_hooks=hooks, verify=tls),
+                api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0, http_client=client
             )
-            for _ in range(pools)
+            for client in http_clients
         ]
         self._clients = [instructor.from_openai(raw, mode=_MODES[settings.mode]) for raw in self._raws]
-        self._busy = [0] * pools  # requests under way per client: a new one goes to the least busy
+        self._busy = [0] * len(self._raws)  # requests under way per client: a new one goes to the least busy
         self._transport = _Transport(settings)
 
     async def aclose(self) -> None:
