@@ -1,12 +1,18 @@
 """Batch benchmarks: LLM concurrency against a stub with latency; offline engine at archive scale.
 
     python bench/batch_bench.py concurrency [--latency 1.0] [--levels 1,8,32,64]
+    python bench/batch_bench.py ceiling [--latency 1.0] [--levels 1,8,32,64]
     python bench/batch_bench.py offline [--articles 10000] [--rounds 3] [--pages DIR]
 
 concurrency: starts bench/stub_server.py, runs `summarise batch` (in process) over generated
 articles with --concurrency N and prints model calls per second against the ideal N/latency;
 the SDK modules are loaded once before the first level (timed, in no figure), as imports are
 excluded from the offline figures, so that no level pays them alone.
+ceiling: the same calls against the same stub without the batch runner, layer by layer: the HTTP
+client openai is built on posting the request body alone, the bare openai SDK, and the extractor
+(openai + instructor + the answer's checks); each with a client per eight requests in flight, as
+the extractor makes them. What the runner's figure can reach on this machine, and what each layer
+costs of it.
 offline: writes a generated archive of N articles and, each in a fresh process and interleaved
 over several rounds, times the single-file job (read, decode, offline engine, briefing) on one
 core alone and on every core at once (one process per core over its share of the files), then
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -32,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,7 +48,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from corpus import generate  # noqa: E402
 
 from summarise.batch import BatchOptions, run_batch  # noqa: E402
-from summarise.pipeline import summarise_file  # noqa: E402
+from summarise.pipeline import llm_inputs, offline_article, summarise_file  # noqa: E402
 from summarise.render import Format, render  # noqa: E402
 from summarise.settings import Engine, Mode, Settings  # noqa: E402
 
@@ -82,7 +90,9 @@ def _stub_settings(port: int) -> Settings:
     )  # fmt: skip
 
 
-def concurrency(latency: float, levels: list[int]) -> None:
+@contextlib.contextmanager
+def _stub(latency: float) -> Iterator[int]:
+    """bench/stub_server.py in its own process, answering once it is up: its port."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(HERE / "stub_server.py"), "--port", str(port), "--latency", str(latency)]
@@ -95,16 +105,31 @@ def concurrency(latency: float, levels: list[int]) -> None:
             except OSError:
                 time.sleep(0.1)
         print(f"stub latency {latency:g} s per call; one model call per article (max_retries 0)")
-        start = time.perf_counter()
-        from summarise.llm import AsyncLLMExtractor  # here: loading the SDKs is timed
+        yield port
+    finally:
+        server.terminate()
+        server.wait()
 
-        asyncio.run(AsyncLLMExtractor(_stub_settings(port)).aclose())  # builds a client: openai.resources
-        print(f"SDK modules loaded once, before every level: {time.perf_counter() - start:.2f} s (in no figure)")
+
+def _load_sdks(port: int) -> None:
+    start = time.perf_counter()
+    from summarise.llm import AsyncLLMExtractor  # here: loading the SDKs is timed
+
+    asyncio.run(AsyncLLMExtractor(_stub_settings(port)).aclose())  # builds a client: openai.resources
+    print(f"SDK modules loaded once, before every level: {time.perf_counter() - start:.2f} s (in no figure)")
+
+
+def _calls(n: int) -> int:
+    return max(20 * n, 30)  # enough waves that start-up (pool, imports) is amortised
+
+
+def concurrency(latency: float, levels: list[int]) -> None:
+    with _stub(latency) as port:
+        _load_sdks(port)
         for n in levels:
-            articles = max(20 * n, 30)  # enough waves that start-up (pool, imports) is amortised
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp) / "in"
-                _write(folder, articles)
+                _write(folder, _calls(n))
                 settings = _stub_settings(port)
                 urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/reset", method="POST"))
                 start = time.perf_counter()
@@ -121,9 +146,72 @@ def concurrency(latency: float, levels: list[int]) -> None:
                 f" {steady:6.2f} calls/s ({100 * steady / ideal:5.1f}%); peak in flight {after['peak']:.0f},"
                 f" ok {tally.ok + tally.flagged}"
             )
-    finally:
-        server.terminate()
-        server.wait()
+
+
+async def _drive(call: Callable[[int], Awaitable[object]], n: int, total: int) -> float:
+    """`total` calls, `n` at a time, each started as soon as one ends: calls per second."""
+    slots = asyncio.Semaphore(n)
+
+    async def one(i: int) -> None:
+        async with slots:
+            await call(i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(total)))
+    return total / (time.perf_counter() - start)
+
+
+async def _layers(port: int, n: int, texts: list[str]) -> dict[str, float]:
+    import openai
+
+    from summarise.llm import AsyncLLMExtractor, build_messages
+
+    settings = _stub_settings(port)
+    url = f"{settings.base_url}/chat/completions"
+    inputs = []
+    for i, text in enumerate(texts):
+        article, facts = offline_article(text, source=f"{i}.txt")
+        inputs.append((text, *llm_inputs(text, f"{i}.txt", article, facts, settings)))
+    bodies = [{"model": settings.model, "messages": build_messages(text, hints)} for text, hints, _ in inputs]
+    pools = -(-n // 8)
+    rates = {}
+    http = [openai.DefaultAsyncHttpxClient() for _ in range(pools)]
+
+    async def post(i: int) -> object:
+        response = await http[i % pools].post(url, json=bodies[i % len(bodies)])
+        return response.raise_for_status().json()
+
+    rates["HTTP client alone"] = await _drive(post, n, _calls(n))
+    for client in http:
+        await client.aclose()
+    # Each layer starts with new clients and so opens its own connections, as a batch does.
+    sdk = [openai.AsyncOpenAI(api_key="stub", base_url=settings.base_url, max_retries=0) for _ in range(pools)]
+
+    async def create(i: int) -> object:
+        return await sdk[i % pools].chat.completions.create(**bodies[i % len(bodies)])  # type: ignore[call-overload]
+
+    rates["openai SDK"] = await _drive(create, n, _calls(n))
+    for client in sdk:
+        await client.close()
+    extractor = AsyncLLMExtractor(settings, in_flight=n)
+
+    async def extract(i: int) -> object:
+        return await extractor.extract(*inputs[i % len(inputs)])
+
+    rates["extractor: openai + instructor + checks"] = await _drive(extract, n, _calls(n))
+    await extractor.aclose()
+    return rates
+
+
+def ceiling(latency: float, levels: list[int]) -> None:
+    texts = [g.text for g in generate(200, seed=11)]
+    with _stub(latency) as port:
+        _load_sdks(port)
+        print("calls per second, start of the first call to end of the last, no batch runner:")
+        for n in levels:
+            ideal = n / latency
+            for layer, rate in asyncio.run(_layers(port, n, texts)).items():
+                print(f"concurrency {n:>3}, {layer:<40} {rate:6.2f} calls/s ({100 * rate / ideal:5.1f}% of {ideal:g})")
 
 
 def _single_file_jobs(paths: list[Path]) -> tuple[float, float]:
@@ -210,7 +298,7 @@ def offline(count: int, rounds: int, pages: Path | None) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["concurrency", "offline", "_child"])
+    parser.add_argument("what", choices=["concurrency", "ceiling", "offline", "_child"])
     parser.add_argument("child", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--levels", default="1,8,32,64")
@@ -220,6 +308,8 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.what == "concurrency":
         concurrency(args.latency, [int(x) for x in args.levels.split(",")])
+    elif args.what == "ceiling":
+        ceiling(args.latency, [int(x) for x in args.levels.split(",")])
     elif args.what == "offline":
         offline(args.articles, args.rounds, args.pages)
     else:
