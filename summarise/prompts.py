@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, meta
 
 from summarise.errors import ConfigError
 from summarise.resources import resource_dir
@@ -42,6 +42,13 @@ def _source(name: str) -> str:
 
 
 @cache
+def _template(name: str) -> Template:
+    """Compiled from the same reading of the file as its version, once: a prompt edited during a
+    batch is not sent under the version that is already part of every cache key of the run."""
+    return _environment().from_string(_source(name))
+
+
+@cache
 def declared_variables(name: str) -> frozenset[str]:
     env = _environment()
     return frozenset(meta.find_undeclared_variables(env.parse(_source(name))))
@@ -60,7 +67,7 @@ def render_prompt(name: str, **variables: object) -> str:
     unknown = variables.keys() - wanted
     if missing or unknown:
         raise ConfigError(f"prompt {name!r}: missing {sorted(missing)}, unknown {sorted(unknown)}")
-    return _environment().get_template(name).render(**variables).strip() + "\n"
+    return _template(name).render(**variables).strip() + "\n"
 
 
 def prompts_version() -> str:

@@ -45,6 +45,27 @@ def test_prompts_ship_with_the_package_and_declare_a_version() -> None:
     assert prompts_version() == "system1+user1"
 
 
+def test_a_prompt_edited_during_a_run_is_sent_as_first_read_with_its_version(tmp_path, monkeypatch) -> None:
+    """The version read first is in every cache key of a run: the text sent must be that version's."""
+    from summarise import prompts
+
+    template = tmp_path / "extract.system.j2"
+    template.write_text("{# version: 1 #}\nfirst text\n", encoding="utf-8")
+    monkeypatch.setattr(prompts, "resource_dir", lambda name: tmp_path)
+    cached = (prompts._environment, prompts._source, prompts._template, prompts.declared_variables)
+    for function in cached:
+        function.cache_clear()
+    try:
+        assert prompts.render_prompt("extract.system.j2") == "first text\n"
+        template.write_text("{# version: 2 #}\nsecond text\n", encoding="utf-8")
+        os.utime(template, (1, 1))  # a different modification time, however fast the test runs
+        assert prompts.render_prompt("extract.system.j2") == "first text\n"
+        assert prompts.prompt_version("extract.system.j2") == 1
+    finally:
+        for function in cached:
+            function.cache_clear()
+
+
 def test_tests_cannot_reach_the_network() -> None:
     """--block-network (pytest-recording) is on for the whole suite: only cassettes answer."""
     import socket
