@@ -9,11 +9,14 @@ Retry-After, 5xx, timeouts, refused connections), bounded in attempts and second
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import instructor
@@ -380,6 +383,53 @@ def _tls_context() -> Any:
     return sys.modules[library.partition(".")[0]].create_ssl_context()
 
 
+class _Turn:
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock: asyncio.Lock | None = lock
+
+    def end(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+_TURN: ContextVar[_Turn | None] = ContextVar("request_turn", default=None)
+
+
+class _OneAtATime:
+    """Requests are built one at a time, each until it is handed to the HTTP client.
+
+    Building a request (instructor, the SDK's body and its HTTP request) takes ~5 ms of CPU
+    before its first await. Started together, as 64 are at the start of a batch and whenever answers come back
+    close together, every request was built before any was sent: they reached the server, and
+    their answers came back, in one bunch, each waiting behind the others' work. Taking turns,
+    each leaves as soon as it is built (stub at 1 s, 64 in flight, two paired runs: 91.0% and
+    90.2% of 64 calls/s against 84.1% and 87.4%). The turn ends at the request hook, or when the
+    extraction ends without a request; re-asks and retries do not wait for a turn.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        await self._lock.acquire()
+        turn = _Turn(self._lock)
+        token = _TURN.set(turn)
+        try:
+            yield
+        finally:
+            _TURN.reset(token)
+            turn.end()
+
+    @staticmethod
+    async def handed_over(request: Any) -> None:
+        """httpx request hook: the request of this task's turn is on its way."""
+        turn = _TURN.get()
+        if turn is not None:
+            turn.end()
+
+
 class AsyncLLMExtractor:
     """The same extraction for the batch runner, many articles in flight."""
 
@@ -392,7 +442,8 @@ class AsyncLLMExtractor:
         in_flight: int = 8,
     ) -> None:
         """`before_request(tokens)` is awaited before every HTTP request, re-asks and transport
-        retries included, so rate limits count requests as the provider does.
+        retries included, so rate limits count requests as the provider does. A given
+        `http_client` gets the extractor's request hooks before its own.
 
         `in_flight`, the most requests the caller keeps going at once, sets how many clients share
         them, about eight requests each: a client's connection pool walks all its connections
@@ -401,19 +452,23 @@ class AsyncLLMExtractor:
         eight half as much."""
         self.settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        hooks: dict[str, list[Callable[[Any], Awaitable[None]]]] = {}
+        self._turns = _OneAtATime()
+        on_request: list[Callable[[Any], Awaitable[None]]] = [self._turns.handed_over]
         if before_request is not None:
             pace = before_request
 
-            async def on_request(request: Any) -> None:
+            async def paced(request: Any) -> None:
                 await pace(estimate_request_tokens(request.content, settings.max_tokens))
 
-            hooks["request"] = [on_request]
+            on_request.append(paced)
         if http_client is None:
             tls = _tls_context()
             pools = max(1, -(-in_flight // _PER_POOL))
+            hooks = {"request": on_request}
             http_clients = [openai.DefaultAsyncHttpxClient(event_hooks=hooks, verify=tls) for _ in range(pools)]
-        else:
+        else:  # the caller's client gets the same hooks, before its own
+            given = http_client.event_hooks
+            http_client.event_hooks = {**given, "request": [*on_request, *given.get("request", [])]}
             http_clients = [http_client]
         self._raws = [
             openai.AsyncOpenAI(
@@ -435,8 +490,9 @@ class AsyncLLMExtractor:
         client = self._clients[pick]
         self._busy[pick] += 1
         try:
-            with checking(check):
-                draft: DraftArticle = await self._transport.acall(lambda: client.chat.completions.create(**request))
+            async with self._turns.turn():
+                with checking(check):
+                    draft: DraftArticle = await self._transport.acall(lambda: client.chat.completions.create(**request))
             return Extraction(draft, log.usage)
         except (InstructorRetryException, IncompleteOutputException) as exc:
             return _unresolved(exc, self.settings, log.usage)

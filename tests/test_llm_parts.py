@@ -263,6 +263,51 @@ def test_async_extractor_spreads_concurrent_requests_over_its_clients() -> None:
     assert all([r.scope for r in e.draft.rounds] == ["河南省", "新乡市"] for e in extractions)
 
 
+def test_concurrent_extractions_send_each_request_before_building_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight extractions started together: the first request is on its way before the third is
+    built, not after all eight are (their answers would come back in one bunch), and the eight
+    are still in flight together."""
+    from llm_scenarios import completion
+    from openai.resources.chat.completions import AsyncCompletions
+
+    events: list[str] = []
+    create = AsyncCompletions.create
+
+    async def building(self: AsyncCompletions, **kwargs: Any) -> Any:
+        events.append("built")
+        return await create(self, **kwargs)
+
+    all_in = asyncio.Event()
+
+    async def answer(request: httpx2.Request) -> httpx2.Response:
+        await asyncio.sleep(0)  # a real transport awaits the socket before the request is out
+        events.append("sent")
+        if events.count("sent") == 8:
+            all_in.set()
+        await asyncio.wait_for(all_in.wait(), 2)  # and the eight are in flight together
+        reply = completion({"headline_english": "A round was held."}, Mode.TOOLS)
+        return httpx2.Response(reply.status, json=reply.body)
+
+    monkeypatch.setattr(AsyncCompletions, "create", building)
+    scenario = SCENARIOS["good_province_and_city"]
+    text = fixture_text(scenario.fixture)
+    article, facts = offline_article(text)
+    client = openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(answer))
+    extractor = AsyncLLMExtractor(scenario.settings(), http_client=client, in_flight=8)
+
+    async def eight() -> list[Extraction]:
+        check = check_context(text, facts, article)
+        try:
+            return list(await asyncio.gather(*(extractor.extract(text, [], check) for _ in range(8))))
+        finally:
+            await extractor.aclose()
+
+    extractions = asyncio.run(eight())
+    assert all(e.draft.headline_english == "A round was held." for e in extractions)
+    assert events.count("built") == events.count("sent") == 8
+    assert events.index("sent") < events.index("built", 2)  # sent before the third is built
+
+
 def test_the_clients_of_an_extractor_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """64 in flight means eight clients; they load the CA bundle once between them, not eight times."""
     loads: list[int] = []
