@@ -1,11 +1,13 @@
 """Batch benchmarks: LLM concurrency against a stub with latency; offline engine at archive scale.
 
-    python bench/batch_bench.py concurrency [--latency 1.0] [--levels 1,8,32,64]
-    python bench/batch_bench.py ceiling [--latency 1.0] [--levels 1,8,32,64]
+    python bench/batch_bench.py concurrency [--latency 1.0] [--levels 1,8,32,64] [--waves 20]
+    python bench/batch_bench.py ceiling [--latency 1.0] [--levels 1,8,32,64] [--waves 20]
     python bench/batch_bench.py offline [--articles 10000] [--rounds 3] [--pages DIR]
 
 concurrency: starts bench/stub_server.py, runs `summarise batch` (in process) over generated
-articles with --concurrency N and prints model calls per second against the ideal N/latency;
+articles with --concurrency N (`--waves` times N of them) and prints model calls per second
+against the ideal N/latency; start-up and the last wave's drain cost about a second whatever the
+number of waves, so more waves come closer to the rate of a long archive;
 the SDK modules are loaded once before the first level (timed, in no figure), as imports are
 excluded from the offline figures, so that no level pays them alone.
 ceiling: the same calls against the same stub without the batch runner, layer by layer: the HTTP
@@ -119,17 +121,17 @@ def _load_sdks(port: int) -> None:
     print(f"SDK modules loaded once, before every level: {time.perf_counter() - start:.2f} s (in no figure)")
 
 
-def _calls(n: int) -> int:
-    return max(20 * n, 30)  # enough waves that start-up (pool, imports) is amortised
+def _calls(n: int, waves: int) -> int:
+    return max(waves * n, 30)
 
 
-def concurrency(latency: float, levels: list[int]) -> None:
+def concurrency(latency: float, levels: list[int], waves: int) -> None:
     with _stub(latency) as port:
         _load_sdks(port)
         for n in levels:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp) / "in"
-                _write(folder, _calls(n))
+                _write(folder, _calls(n, waves))
                 settings = _stub_settings(port)
                 urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/reset", method="POST"))
                 start = time.perf_counter()
@@ -161,7 +163,7 @@ async def _drive(call: Callable[[int], Awaitable[object]], n: int, total: int) -
     return total / (time.perf_counter() - start)
 
 
-async def _layers(port: int, n: int, texts: list[str]) -> dict[str, float]:
+async def _layers(port: int, n: int, calls: int, texts: list[str]) -> dict[str, float]:
     import openai
 
     from summarise.llm import AsyncLLMExtractor, build_messages
@@ -181,7 +183,7 @@ async def _layers(port: int, n: int, texts: list[str]) -> dict[str, float]:
         response = await http[i % pools].post(url, json=bodies[i % len(bodies)])
         return response.raise_for_status().json()
 
-    rates["HTTP client alone"] = await _drive(post, n, _calls(n))
+    rates["HTTP client alone"] = await _drive(post, n, calls)
     for client in http:
         await client.aclose()
     # Each layer starts with new clients and so opens its own connections, as a batch does.
@@ -190,7 +192,7 @@ async def _layers(port: int, n: int, texts: list[str]) -> dict[str, float]:
     async def create(i: int) -> object:
         return await sdk[i % pools].chat.completions.create(**bodies[i % len(bodies)])  # type: ignore[call-overload]
 
-    rates["openai SDK"] = await _drive(create, n, _calls(n))
+    rates["openai SDK"] = await _drive(create, n, calls)
     for client in sdk:
         await client.close()
     extractor = AsyncLLMExtractor(settings, in_flight=n)
@@ -198,19 +200,19 @@ async def _layers(port: int, n: int, texts: list[str]) -> dict[str, float]:
     async def extract(i: int) -> object:
         return await extractor.extract(*inputs[i % len(inputs)])
 
-    rates["extractor: openai + instructor + checks"] = await _drive(extract, n, _calls(n))
+    rates["extractor: openai + instructor + checks"] = await _drive(extract, n, calls)
     await extractor.aclose()
     return rates
 
 
-def ceiling(latency: float, levels: list[int]) -> None:
+def ceiling(latency: float, levels: list[int], waves: int) -> None:
     texts = [g.text for g in generate(200, seed=11)]
     with _stub(latency) as port:
         _load_sdks(port)
         print("calls per second, start of the first call to end of the last, no batch runner:")
         for n in levels:
             ideal = n / latency
-            for layer, rate in asyncio.run(_layers(port, n, texts)).items():
+            for layer, rate in asyncio.run(_layers(port, n, _calls(n, waves), texts)).items():
                 print(f"concurrency {n:>3}, {layer:<40} {rate:6.2f} calls/s ({100 * rate / ideal:5.1f}% of {ideal:g})")
 
 
@@ -302,14 +304,15 @@ if __name__ == "__main__":
     parser.add_argument("child", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--levels", default="1,8,32,64")
+    parser.add_argument("--waves", type=int, default=20, help="calls per level: this many times N")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", type=Path, default=None)
     args = parser.parse_args()
     if args.what == "concurrency":
-        concurrency(args.latency, [int(x) for x in args.levels.split(",")])
+        concurrency(args.latency, [int(x) for x in args.levels.split(",")], args.waves)
     elif args.what == "ceiling":
-        ceiling(args.latency, [int(x) for x in args.levels.split(",")])
+        ceiling(args.latency, [int(x) for x in args.levels.split(",")], args.waves)
     elif args.what == "offline":
         offline(args.articles, args.rounds, args.pages)
     else:
