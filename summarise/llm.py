@@ -400,12 +400,12 @@ class _OneAtATime:
     """Requests are built one at a time, each until it is handed to the HTTP client.
 
     Building a request (instructor, the SDK's body and its HTTP request) takes ~5 ms of CPU
-    before its first await. Started together, as 64 are at the start of a batch and whenever answers come back
-    close together, every request was built before any was sent: they reached the server, and
-    their answers came back, in one bunch, each waiting behind the others' work. Taking turns,
-    each leaves as soon as it is built (stub at 1 s, 64 in flight, 20 waves: 88.6-91.0% of 64
-    calls/s in nine runs, against 83.1-87.4%). The turn ends at the request hook, or when the
-    extraction ends without a request; re-asks and retries do not wait for a turn.
+    before its first await. Started together, as 64 are at the start of a batch and whenever
+    answers come back close together, every request was built before any was sent: they reached
+    the server, and their answers came back, in one bunch, each waiting behind the others' work.
+    Taking turns, each leaves as soon as it is built (stub at 1 s, 64 in flight, 20 waves:
+    88.6-91.0% of 64 calls/s in nine runs, against 83.1-87.4%). The turn ends at the request
+    hook, or when the extraction ends without a request; re-asks and retries do not wait for one.
     """
 
     def __init__(self) -> None:
